@@ -1,0 +1,73 @@
+# Build and test the book. GNU make; needs python3 (3.10+), node/npm, and PyPI + npm registry access.
+#   make book   build the HTML book into _build/html
+#   make test   lint, strict book build, unit tests, doctests and every notebook (nbval)
+#   make clean  remove _build (including the notebook execution cache)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := book
+
+VENV := .venv
+PY := $(VENV)/bin/python
+JB := $(VENV)/bin/jupyter-book
+RUFF := $(VENV)/bin/ruff
+# torch is installed on its own first: a bare `torch` requirement would pull the multi-GB CUDA build.
+TORCH_VERSION := 2.13.0
+INSTALLED := $(VENV)/.installed
+
+# Browser libraries served from the book itself, never from a CDN (see _config.yml: mathjax_path,
+# nb_ipywidgets_js, html_extra_path). Pinned; `npm pack` fetches just the package tarball (no deps).
+MATHJAX_VERSION := 3.2.2
+WIDGETS_HTML_MANAGER_VERSION := 1.0.15
+REQUIREJS_VERSION := 2.3.8
+VENDOR := .vendor
+VENDOR_HTML := $(VENDOR)/html/vendor
+VENDORED := $(VENDOR)/.vendored-mathjax-$(MATHJAX_VERSION)-widgets-$(WIDGETS_HTML_MANAGER_VERSION)-requirejs-$(REQUIREJS_VERSION)
+
+# Headless, non-interactive matplotlib in builds and tests.
+export MPLBACKEND := Agg
+
+.PHONY: setup vendor book test clean
+
+setup: $(INSTALLED)
+
+$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+vendor: $(VENDORED)
+
+# MathJax: keep the one combined component the book loads (tex-mml-chtml.js) with what it loads
+# lazily (TeX extensions, CHTML fonts, menu, accessibility); drop the other builds, SVG, Node parts.
+# ipywidgets: embed-amd.js (with its icon fonts) and require.js, as myst-nb's defaults but local.
+$(VENDORED):
+	rm -rf $(VENDOR)/npm $(VENDOR)/html $(VENDOR)/.vendored-*
+	mkdir -p $(VENDOR)/npm $(VENDOR_HTML)/jupyter-widgets $(VENDOR_HTML)/requirejs
+	cd $(VENDOR)/npm && npm pack --silent mathjax@$(MATHJAX_VERSION) \
+		@jupyter-widgets/html-manager@$(WIDGETS_HTML_MANAGER_VERSION) requirejs@$(REQUIREJS_VERSION)
+	tar -xzf $(VENDOR)/npm/mathjax-$(MATHJAX_VERSION).tgz -C $(VENDOR)/npm package/es5
+	mv $(VENDOR)/npm/package/es5 $(VENDOR_HTML)/mathjax
+	find $(VENDOR_HTML)/mathjax -maxdepth 1 -name '*.js' ! -name tex-mml-chtml.js -delete
+	rm -rf $(VENDOR_HTML)/mathjax/adaptors $(VENDOR_HTML)/mathjax/output/svg*
+	tar -xzf $(VENDOR)/npm/jupyter-widgets-html-manager-$(WIDGETS_HTML_MANAGER_VERSION).tgz \
+		-C $(VENDOR_HTML)/jupyter-widgets --strip-components=2 --wildcards \
+		'package/dist/embed-amd.js' 'package/dist/*.woff*' 'package/dist/*.ttf' \
+		'package/dist/*.eot' 'package/dist/*.svg'
+	tar -xzf $(VENDOR)/npm/requirejs-$(REQUIREJS_VERSION).tgz -C $(VENDOR_HTML)/requirejs \
+		--strip-components=1 package/require.js
+	touch $@
+
+book: setup vendor
+	$(JB) build .
+	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"
+
+test: setup vendor
+	$(RUFF) check vae_utils tests
+	$(RUFF) format --check vae_utils tests
+	$(JB) build . --all -W --keep-going
+	$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider
+
+clean:
+	rm -rf _build

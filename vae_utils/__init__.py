@@ -1,0 +1,51 @@
+"""Code for the course *Understanding Variational Autoencoders*: data, models, losses, training,
+plots and a cache for weights. The notebooks narrate; this package computes."""
+
+from vae_utils.cache import cache_root, load_or_train, load_weights, save_weights
+from vae_utils.data import CLASS_NAMES, load_fashion_mnist
+from vae_utils.losses import (
+    autoencoder_objective,
+    kl_to_standard_normal,
+    reconstruction_error,
+    vae_loss,
+    vae_objective,
+)
+from vae_utils.models import VAE, Autoencoder, mlp
+from vae_utils.pca import PCA, fit_pca
+from vae_utils.plots import (
+    CLASS_COLORS,
+    LINE_COLORS,
+    image_grid,
+    plot_images,
+    plot_latent_scatter,
+    plot_loss_curves,
+)
+from vae_utils.train import fit, set_seed
+
+__all__ = [
+    "CLASS_COLORS",
+    "CLASS_NAMES",
+    "LINE_COLORS",
+    "PCA",
+    "VAE",
+    "Autoencoder",
+    "autoencoder_objective",
+    "cache_root",
+    "fit",
+    "fit_pca",
+    "image_grid",
+    "kl_to_standard_normal",
+    "load_fashion_mnist",
+    "load_or_train",
+    "load_weights",
+    "mlp",
+    "plot_images",
+    "plot_latent_scatter",
+    "plot_loss_curves",
+    "reconstruction_error",
+    "save_weights",
+    "set_seed",
+    "vae_loss",
+    "vae_objective",
+]
+__version__ = "0.1.0"

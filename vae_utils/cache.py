@@ -1,0 +1,104 @@
+"""Slow work done once: where downloads and weights live; weights saved and loaded, no pickle."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+CACHE_ENV_VAR = "VAE_UTILS_CACHE"
+
+
+def cache_root() -> Path:
+    """The folder for downloaded data and cached weights.
+
+    ``$VAE_UTILS_CACHE`` when set, else ``~/.cache/vae_utils``. The folder is not created here.
+    """
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "vae_utils")
+
+
+def _key_hash(key: Mapping[str, Any]) -> str:
+    try:
+        text = json.dumps(key, sort_keys=True)
+    except TypeError as error:
+        raise ValueError(
+            f"key must hold only JSON values (numbers, strings, lists, dicts), got {key!r}; "
+            "describe the training run by its arguments, e.g. {'c': 10.0, 'num_epochs': 5}"
+        ) from error
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:
+    """Write ``model``'s weights and a JSON-able ``metadata`` dict to a safetensors file.
+
+    The file is written to a temporary name and renamed, so a crash never leaves half a file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        save_file(tensors, str(tmp), metadata={"json": json.dumps(dict(metadata), sort_keys=True)})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_weights(model: nn.Module, path: str | Path) -> dict[str, Any]:
+    """Load weights saved by :func:`save_weights` into ``model`` (no pickle); return the metadata.
+
+    Raises ``ValueError`` if the file's tensors do not fit the model's parameters.
+    """
+    path = Path(path)
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = json.loads((handle.metadata() or {}).get("json", "{}"))
+    tensors = load_file(str(path))
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    found = {name: tuple(t.shape) for name, t in tensors.items()}
+    if expected != found:
+        raise ValueError(
+            f"the weights in {path} do not fit this {type(model).__name__}: the file has "
+            f"{found}, the model expects {expected}; build the model with the same arguments, "
+            "or delete the file to train again"
+        )
+    model.load_state_dict(tensors)
+    return metadata
+
+
+def load_or_train(
+    model: nn.Module,
+    train: Callable[[nn.Module], list[float]],
+    key: Mapping[str, Any],
+    directory: str | Path | None = None,
+) -> list[float]:
+    """Load ``model``'s weights from the cache if this training run was done before, else train.
+
+    Args:
+        model: a freshly built model; it is trained in place or receives the cached weights.
+        train: trains the model and returns its loss history, e.g.
+            ``lambda m: fit(m, x, loss_fn, num_epochs=5)``.
+        key: everything that determines the result (model arguments, loss weight, epochs, seed,
+            data size), as JSON values; a different key means a different file.
+        directory: where the weights live; ``cache_root() / "weights"`` by default.
+
+    Returns:
+        The loss history, from the cache or from ``train``.
+    """
+    directory = Path(directory) if directory is not None else cache_root() / "weights"
+    full_key = {"model": type(model).__name__, **key}
+    path = directory / f"{type(model).__name__.lower()}-{_key_hash(full_key)}.safetensors"
+    if path.exists():
+        metadata = load_weights(model, path)
+        if metadata.get("key") == json.loads(json.dumps(full_key)):
+            model.eval()
+            return list(metadata["history"])
+    history = train(model)
+    save_weights(model, path, {"key": full_key, "history": history})
+    return history

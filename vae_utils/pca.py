@@ -1,0 +1,77 @@
+"""Principal component analysis: the best linear encoder and decoder with orthonormal columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class PCA:
+    """A fitted PCA, kept in float64 so that its identities hold to float precision.
+
+    Attributes:
+        mean: ``(input_dim,)`` the data mean.
+        components: ``(input_dim, input_dim)``; column ``j`` is the ``j``-th principal direction.
+        eigenvalues: ``(input_dim,)`` variance of the data along each direction, decreasing.
+    """
+
+    mean: torch.Tensor
+    components: torch.Tensor
+    eigenvalues: torch.Tensor
+
+    def _check_num_components(self, num_components: int) -> None:
+        size = len(self.eigenvalues)
+        if isinstance(num_components, bool) or not isinstance(num_components, int):
+            raise ValueError(f"num_components must be an int, got {num_components!r}")
+        if not 1 <= num_components <= size:
+            raise ValueError(
+                f"num_components must be between 1 and {size}, got {num_components}; "
+                "choose how many principal directions to keep"
+            )
+
+    def encode(self, x: torch.Tensor, num_components: int) -> torch.Tensor:
+        """``x: (batch, input_dim)`` -> coordinates ``z: (batch, num_components)``, dtype of x."""
+        self._check_num_components(num_components)
+        z = (x.to(torch.float64) - self.mean) @ self.components[:, :num_components]
+        return z.to(x.dtype)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (batch, num_components)`` -> ``x_hat: (batch, input_dim)``, dtype of z."""
+        self._check_num_components(z.shape[-1])
+        x_hat = z.to(torch.float64) @ self.components[:, : z.shape[-1]].T + self.mean
+        return x_hat.to(z.dtype)
+
+    def reconstruct(self, x: torch.Tensor, num_components: int) -> torch.Tensor:
+        """Project ``x: (batch, input_dim)`` on the top ``num_components`` directions and back."""
+        return self.decode(self.encode(x, num_components))
+
+
+def fit_pca(x: torch.Tensor) -> PCA:
+    """Fit PCA by the eigen-decomposition of the covariance ``(x - mean)^T (x - mean) / n``.
+
+    Args:
+        x: ``(n, input_dim)`` data, ``n >= 2``.
+
+    Returns:
+        A :class:`PCA` with all ``input_dim`` directions; each direction's sign is fixed so that its
+        largest entry is positive, which makes results reproducible.
+
+    Example:
+        >>> pca = fit_pca(torch.rand(100, 5))
+        >>> pca.components.shape, pca.encode(torch.rand(3, 5), num_components=2).shape
+        (torch.Size([5, 5]), torch.Size([3, 2]))
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or len(x) < 2:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a tensor of shape (n, input_dim) with n >= 2, got {shape}")
+    x = x.to(torch.float64)
+    mean = x.mean(dim=0)
+    centred = x - mean
+    covariance = centred.T @ centred / len(x)
+    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)  # ascending order
+    eigenvalues, eigenvectors = eigenvalues.flip(0), eigenvectors.flip(1)
+    largest = eigenvectors.gather(0, eigenvectors.abs().argmax(dim=0, keepdim=True))
+    eigenvectors = eigenvectors * torch.sign(largest)
+    return PCA(mean=mean, components=eigenvectors, eigenvalues=eigenvalues.clamp(min=0.0))
