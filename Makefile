@@ -24,9 +24,6 @@ VENDOR := .vendor
 VENDOR_HTML := $(VENDOR)/html/vendor
 VENDORED := $(VENDOR)/.vendored-mathjax-$(MATHJAX_VERSION)-widgets-$(WIDGETS_HTML_MANAGER_VERSION)-requirejs-$(REQUIREJS_VERSION)
 
-# Headless, non-interactive matplotlib in builds and tests.
-export MPLBACKEND := Agg
-
 .PHONY: setup vendor book test clean
 
 setup: $(INSTALLED)

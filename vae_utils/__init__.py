@@ -3,6 +3,7 @@ plots and a cache for weights. The notebooks narrate; this package computes."""
 
 from vae_utils.cache import cache_root, load_or_train, load_weights, save_weights
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
+from vae_utils.latent import interpolate, latent_grid
 from vae_utils.losses import (
     autoencoder_objective,
     kl_to_standard_normal,
@@ -10,8 +11,9 @@ from vae_utils.losses import (
     vae_loss,
     vae_objective,
 )
+from vae_utils.metrics import median_bandwidth, mmd
 from vae_utils.models import VAE, Autoencoder, mlp
-from vae_utils.pca import PCA, fit_pca
+from vae_utils.pca import PCA, fit_pca, principal_angles
 from vae_utils.plots import (
     CLASS_COLORS,
     LINE_COLORS,
@@ -20,6 +22,7 @@ from vae_utils.plots import (
     plot_latent_scatter,
     plot_loss_curves,
 )
+from vae_utils.recipes import data_fingerprint, train_autoencoder, train_vae
 from vae_utils.train import fit, set_seed
 
 __all__ = [
@@ -31,20 +34,28 @@ __all__ = [
     "Autoencoder",
     "autoencoder_objective",
     "cache_root",
+    "data_fingerprint",
     "fit",
     "fit_pca",
     "image_grid",
+    "interpolate",
     "kl_to_standard_normal",
+    "latent_grid",
     "load_fashion_mnist",
     "load_or_train",
     "load_weights",
+    "median_bandwidth",
     "mlp",
+    "mmd",
     "plot_images",
     "plot_latent_scatter",
     "plot_loss_curves",
+    "principal_angles",
     "reconstruction_error",
     "save_weights",
     "set_seed",
+    "train_autoencoder",
+    "train_vae",
     "vae_loss",
     "vae_objective",
 ]

@@ -75,3 +75,27 @@ def fit_pca(x: torch.Tensor) -> PCA:
     largest = eigenvectors.gather(0, eigenvectors.abs().argmax(dim=0, keepdim=True))
     eigenvectors = eigenvectors * torch.sign(largest)
     return PCA(mean=mean, components=eigenvectors, eigenvalues=eigenvalues.clamp(min=0.0))
+
+
+def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Principal angles (radians, increasing) between the column spaces of two matrices.
+
+    Args:
+        a: ``(n, k)`` and b: ``(n, l)``; the columns need not be orthonormal.
+
+    Returns:
+        ``(min(k, l),)`` angles in ``[0, pi/2]``; all zero when one space contains the other.
+
+    Example:
+        >>> principal_angles(torch.eye(3)[:, :2], torch.eye(3)[:, 1:])
+        tensor([0.0000, 1.5708], dtype=torch.float64)
+    """
+    if a.ndim != 2 or b.ndim != 2 or a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"a and b must be matrices with the same number of rows, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}; pass e.g. a decoder's weight (784, k) and pca.components[:, :k]"
+        )
+    q_a, _ = torch.linalg.qr(a.to(torch.float64))
+    q_b, _ = torch.linalg.qr(b.to(torch.float64))
+    cosines = torch.linalg.svdvals(q_a.T @ q_b).clamp(-1.0, 1.0)
+    return torch.arccos(cosines).sort().values

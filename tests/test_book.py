@@ -1,0 +1,41 @@
+"""The built site: figures made it onto the pages and nothing is loaded from outside.
+
+`make test` builds the book before it runs pytest; run `make book` first when running this alone.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+HTML = Path(__file__).resolve().parents[1] / "_build" / "html"
+CHAPTERS = sorted((HTML / "notebooks").glob("*.html"))
+
+pytestmark = pytest.mark.skipif(not CHAPTERS, reason="the book is not built; run `make book`")
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda page: page.stem)
+def test_every_chapter_shows_its_figures(page):
+    html = page.read_text()
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / f"{page.stem}.ipynb"
+    expected = notebook.read_text().count("plt.show()")
+    images = re.findall(r'<img[^>]+src="[^"]+\.png"', html)
+    assert len(images) >= expected, f"{page.name}: {len(images)} images for {expected} figures"
+
+
+def test_no_page_loads_a_script_or_stylesheet_from_another_host():
+    remote = re.compile(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]+"')
+    offenders = {
+        str(page.relative_to(HTML)): remote.findall(page.read_text())
+        for page in HTML.rglob("*.html")
+        if "vendor" not in page.parts
+    }
+    assert not {page: found for page, found in offenders.items() if found}
+
+
+def test_equations_are_typeset_by_a_local_mathjax():
+    html = (HTML / "notebooks" / "01_dimensionality_reduction.html").read_text()
+    assert re.search(
+        r'<script[^>]+src="[./]*_static/\.\./vendor/mathjax/tex-mml-chtml\.js(\?[^"]*)?"', html
+    )
+    assert (HTML / "vendor" / "mathjax" / "tex-mml-chtml.js").is_file()

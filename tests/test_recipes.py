@@ -1,0 +1,37 @@
+"""Shared trained models: trained once per data and arguments, then loaded."""
+
+import pytest
+import torch
+
+import vae_utils.recipes as recipes
+from vae_utils.recipes import data_fingerprint, train_autoencoder, train_vae
+
+
+def _data():
+    return torch.rand(64, 12, generator=torch.Generator().manual_seed(0))
+
+
+def test_fingerprint_changes_with_the_data():
+    x = _data()
+    assert data_fingerprint(x) == data_fingerprint(x.clone())
+    y = x.clone()
+    y[3, 4] += 0.01
+    assert data_fingerprint(x) != data_fingerprint(y)
+
+
+@pytest.mark.parametrize("train", [train_autoencoder, lambda x, **kw: train_vae(x, 2.0, **kw)])
+def test_second_call_loads_instead_of_training(train, tmp_path, monkeypatch):
+    x = _data()
+    first, history = train(x, hidden_dims=(8,), num_epochs=2, directory=tmp_path)
+    assert len(history) == 2
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("fit was called although the weights were cached")
+
+    monkeypatch.setattr(recipes, "fit", no_training)
+    second, cached_history = train(x, hidden_dims=(8,), num_epochs=2, directory=tmp_path)
+    assert cached_history == history
+    for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(AssertionError, match="fit was called"):
+        train(x, hidden_dims=(8,), num_epochs=3, directory=tmp_path)  # another key trains

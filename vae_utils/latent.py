@@ -1,0 +1,53 @@
+"""Walking the latent space: straight lines between codes and regular grids of codes."""
+
+from __future__ import annotations
+
+import torch
+
+
+def interpolate(z_start: torch.Tensor, z_end: torch.Tensor, num_steps: int) -> torch.Tensor:
+    """Evenly spaced points on the segment from ``z_start`` to ``z_end`` (both included).
+
+    Args:
+        z_start, z_end: ``(latent_dim,)`` codes.
+        num_steps: number of points, at least 2.
+
+    Returns:
+        ``(num_steps, latent_dim)``; row ``i`` is ``z_start + t_i * (z_end - z_start)``,
+        ``t_i = i / (num_steps - 1)``.
+
+    Example:
+        >>> interpolate(torch.zeros(2), torch.ones(2), num_steps=5)[:, 0]
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    if z_start.ndim != 1 or z_start.shape != z_end.shape:
+        raise ValueError(
+            f"z_start and z_end must be 1-D codes of the same length, got {tuple(z_start.shape)} "
+            f"and {tuple(z_end.shape)}; pass single rows, e.g. z[0] and z[1]"
+        )
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 2:
+        raise ValueError(f"num_steps must be an int >= 2, got {num_steps!r}; try num_steps=10")
+    weights = torch.linspace(0.0, 1.0, num_steps, dtype=z_start.dtype).unsqueeze(1)
+    return (1 - weights) * z_start + weights * z_end
+
+
+def latent_grid(low: float, high: float, num_per_side: int) -> torch.Tensor:
+    """A square grid of 2-D codes, row by row from the top left (``z_2`` high) to the bottom right.
+
+    Returns:
+        ``(num_per_side ** 2, 2)``, so that decoding it and tiling the images with
+        ``num_columns=num_per_side`` draws the decoder's map of the plane.
+
+    Example:
+        >>> latent_grid(-1.0, 1.0, 3)[:3]
+        tensor([[-1.,  1.],
+                [ 0.,  1.],
+                [ 1.,  1.]])
+    """
+    if not high > low:
+        raise ValueError(f"high must exceed low, got low={low!r}, high={high!r}")
+    if isinstance(num_per_side, bool) or not isinstance(num_per_side, int) or num_per_side < 2:
+        raise ValueError(f"num_per_side must be an int >= 2, got {num_per_side!r}; try 10")
+    values = torch.linspace(low, high, num_per_side)
+    z_2, z_1 = torch.meshgrid(values.flip(0), values, indexing="ij")
+    return torch.stack([z_1.reshape(-1), z_2.reshape(-1)], dim=1)
