@@ -4,6 +4,15 @@ plots and a cache for weights. The notebooks narrate; this package computes."""
 from vae_utils.cache import cache_root, load_or_train, load_weights, save_weights
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
 from vae_utils.latent import interpolate, latent_grid
+from vae_utils.likelihood import (
+    PPCA,
+    elbo,
+    fit_ppca,
+    gaussian_log_likelihood,
+    importance_weighted_bound,
+    ppca_log_likelihood,
+    ppca_posterior,
+)
 from vae_utils.losses import (
     autoencoder_objective,
     kl_to_standard_normal,
@@ -30,14 +39,19 @@ __all__ = [
     "CLASS_NAMES",
     "LINE_COLORS",
     "PCA",
+    "PPCA",
     "VAE",
     "Autoencoder",
     "autoencoder_objective",
     "cache_root",
     "data_fingerprint",
+    "elbo",
     "fit",
     "fit_pca",
+    "fit_ppca",
+    "gaussian_log_likelihood",
     "image_grid",
+    "importance_weighted_bound",
     "interpolate",
     "kl_to_standard_normal",
     "latent_grid",
@@ -50,6 +64,8 @@ __all__ = [
     "plot_images",
     "plot_latent_scatter",
     "plot_loss_curves",
+    "ppca_log_likelihood",
+    "ppca_posterior",
     "principal_angles",
     "reconstruction_error",
     "save_weights",
