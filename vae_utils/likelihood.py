@@ -130,7 +130,9 @@ def elbo(model: VAE, x: torch.Tensor, variance: float, num_samples: int = 1) -> 
     _check_variance(variance)
     with torch.no_grad():
         mu, log_var = model.encode(x)
-        z = mu + (0.5 * log_var).exp() * torch.randn(num_samples, *mu.shape)  # (S, n, latent)
+        z = mu + (0.5 * log_var).exp() * torch.randn(
+            num_samples, *mu.shape, device=mu.device, dtype=mu.dtype
+        )  # (S, n, latent)
         expected = gaussian_log_likelihood(x, model.decode(z), variance).mean(dim=0)
         return expected - kl_to_standard_normal(mu, log_var)
 
@@ -151,7 +153,9 @@ def importance_weighted_bound(
     with torch.no_grad():
         mu, log_var = model.encode(x)
         std = (0.5 * log_var).exp()
-        z = mu + std * torch.randn(num_samples, *mu.shape)  # (k, n, latent)
+        z = mu + std * torch.randn(
+            num_samples, *mu.shape, device=mu.device, dtype=mu.dtype
+        )  # (k, n, latent)
         standard = torch.distributions.Normal(0.0, 1.0)
         log_prior = standard.log_prob(z).sum(dim=-1)
         log_q = torch.distributions.Normal(mu, std).log_prob(z).sum(dim=-1)
