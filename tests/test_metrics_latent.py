@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from vae_utils.latent import interpolate, latent_grid
+from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal
 from vae_utils.metrics import median_bandwidth, mmd
 from vae_utils.pca import principal_angles
 
@@ -76,3 +76,21 @@ def test_principal_angles_of_planes_at_a_known_angle():
     assert angles[1].item() == pytest.approx(angle, rel=1e-6)
     with pytest.raises(ValueError, match="same number of rows"):
         principal_angles(torch.zeros(3, 2), torch.zeros(4, 2))
+
+
+def test_sample_box_stays_in_the_box_and_fills_it():
+    z = torch.tensor([[0.0, -2.0], [4.0, 2.0], [1.0, 0.0]])
+    samples = sample_box(z, 5000, torch.Generator().manual_seed(0))
+    assert samples.shape == (5000, 2)
+    assert torch.all(samples >= torch.tensor([0.0, -2.0]))
+    assert torch.all(samples <= torch.tensor([4.0, 2.0]))
+    assert torch.allclose(samples.mean(dim=0), torch.tensor([2.0, 0.0]), atol=0.1)
+
+
+def test_sample_fitted_normal_has_the_codes_mean_and_covariance():
+    generator = torch.Generator().manual_seed(0)
+    mixing = torch.tensor([[2.0, 0.0], [1.0, 0.5]])
+    z = torch.randn(20_000, 2, generator=generator) @ mixing.T + torch.tensor([3.0, -1.0])
+    samples = sample_fitted_normal(z, 20_000, generator)
+    assert torch.allclose(samples.mean(dim=0), z.mean(dim=0), atol=0.05)
+    assert torch.allclose(torch.cov(samples.T), torch.cov(z.T), atol=0.1)

@@ -3,7 +3,7 @@ plots and a cache for weights. The notebooks narrate; this package computes."""
 
 from vae_utils.cache import cache_root, load_or_train, load_weights, save_weights
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
-from vae_utils.latent import interpolate, latent_grid
+from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal
 from vae_utils.likelihood import (
     PPCA,
     elbo,
@@ -68,6 +68,8 @@ __all__ = [
     "ppca_posterior",
     "principal_angles",
     "reconstruction_error",
+    "sample_box",
+    "sample_fitted_normal",
     "save_weights",
     "set_seed",
     "train_autoencoder",

@@ -51,3 +51,30 @@ def latent_grid(low: float, high: float, num_per_side: int) -> torch.Tensor:
     values = torch.linspace(low, high, num_per_side)
     z_2, z_1 = torch.meshgrid(values.flip(0), values, indexing="ij")
     return torch.stack([z_1.reshape(-1), z_2.reshape(-1)], dim=1)
+
+
+def sample_box(z: torch.Tensor, num_samples: int, generator: torch.Generator) -> torch.Tensor:
+    """Draw codes uniformly in the bounding box of the codes ``z: (n, latent_dim)``.
+
+    What "a random point of the latent space" means when nothing says where codes live.
+
+    Returns:
+        ``(num_samples, latent_dim)``.
+    """
+    low, high = z.min(dim=0).values, z.max(dim=0).values
+    return low + (high - low) * torch.rand(num_samples, z.shape[1], generator=generator)
+
+
+def sample_fitted_normal(
+    z: torch.Tensor, num_samples: int, generator: torch.Generator
+) -> torch.Tensor:
+    """Draw codes from the normal distribution with the mean and covariance of ``z: (n, d)``.
+
+    A fairer baseline than :func:`sample_box`: a Gaussian fitted to the codes after training.
+
+    Returns:
+        ``(num_samples, latent_dim)``.
+    """
+    cholesky = torch.linalg.cholesky(torch.cov(z.T))  # covariance = L L^T
+    noise = torch.randn(num_samples, z.shape[1], generator=generator)
+    return z.mean(dim=0) + noise @ cholesky.T

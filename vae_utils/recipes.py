@@ -10,13 +10,14 @@ import hashlib
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from vae_utils.cache import load_or_train
 from vae_utils.losses import autoencoder_objective, vae_objective
 from vae_utils.models import VAE, Autoencoder
-from vae_utils.train import fit, set_seed
+from vae_utils.train import LossFn, fit, set_seed
 
 
 def data_fingerprint(x: torch.Tensor) -> str:
@@ -24,6 +25,33 @@ def data_fingerprint(x: torch.Tensor) -> str:
     digest = hashlib.sha256(f"{tuple(x.shape)} {x.dtype}".encode())
     digest.update(x.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def _load_or_fit(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    loss_fn: LossFn,
+    key: dict[str, Any],
+    num_epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    directory: str | Path | None,
+) -> list[float]:
+    """Train ``model`` with :func:`fit` unless a run with the same key and data is cached."""
+    key = {
+        "data": data_fingerprint(x),
+        **key,
+        "num_epochs": num_epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+    }
+
+    def train(m: torch.nn.Module) -> list[float]:
+        return fit(m, x, loss_fn, num_epochs=num_epochs, batch_size=batch_size, lr=lr, seed=seed)
+
+    return load_or_train(model, train, key, directory)
 
 
 def train_autoencoder(
@@ -45,22 +73,11 @@ def train_autoencoder(
     """
     set_seed(seed)
     model = Autoencoder(x.shape[1], hidden_dims, latent_dim, linear=linear)
-    key = {
-        "data": data_fingerprint(x),
-        "latent_dim": latent_dim,
-        "hidden_dims": list(hidden_dims),
-        "linear": linear,
-        "num_epochs": num_epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
-    }
-
-    def train(m: torch.nn.Module) -> list[float]:
-        return fit(m, x, autoencoder_objective, num_epochs=num_epochs, batch_size=batch_size,
-                   lr=lr, seed=seed)  # fmt: skip
-
-    return model, load_or_train(model, train, key, directory)
+    key = {"latent_dim": latent_dim, "hidden_dims": list(hidden_dims), "linear": linear}
+    history = _load_or_fit(
+        model, x, autoencoder_objective, key, num_epochs, batch_size, lr, seed, directory
+    )
+    return model, history
 
 
 def train_vae(
@@ -83,20 +100,7 @@ def train_vae(
     """
     set_seed(seed)
     model = VAE(x.shape[1], hidden_dims, latent_dim, linear=linear)
-    key = {
-        "data": data_fingerprint(x),
-        "c": c,
-        "latent_dim": latent_dim,
-        "hidden_dims": list(hidden_dims),
-        "linear": linear,
-        "num_epochs": num_epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "seed": seed,
-    }
+    key = {"c": c, "latent_dim": latent_dim, "hidden_dims": list(hidden_dims), "linear": linear}
     loss_fn = partial(vae_objective, c=c)
-
-    def train(m: torch.nn.Module) -> list[float]:
-        return fit(m, x, loss_fn, num_epochs=num_epochs, batch_size=batch_size, lr=lr, seed=seed)
-
-    return model, load_or_train(model, train, key, directory)
+    history = _load_or_fit(model, x, loss_fn, key, num_epochs, batch_size, lr, seed, directory)
+    return model, history
