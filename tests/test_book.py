@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 HTML = Path(__file__).resolve().parents[1] / "_build" / "html"
-CHAPTERS = sorted((HTML / "notebooks").glob("*.html"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+# Pages of the current notebooks only: a renamed notebook's old page may linger in _build.
+CHAPTERS = [HTML / "notebooks" / f"{notebook.stem}.html" for notebook in NOTEBOOKS]
+CHAPTERS = [page for page in CHAPTERS if page.is_file()]
 
 pytestmark = pytest.mark.skipif(not CHAPTERS, reason="the book is not built; run `make book`")
 
@@ -45,3 +48,21 @@ def test_equations_are_typeset_by_a_local_mathjax():
         r'<script[^>]+src="[./]*_static/\.\./vendor/mathjax/tex-mml-chtml\.js(\?[^"]*)?"', html
     )
     assert (HTML / "vendor" / "mathjax" / "tex-mml-chtml.js").is_file()
+
+
+def test_no_page_is_over_5_mb():
+    sizes = {str(page.relative_to(HTML)): page.stat().st_size for page in HTML.rglob("*.html")}
+    assert max(sizes.values()) < 5e6, sorted(sizes.items(), key=lambda item: -item[1])[:3]
+
+
+def test_the_slider_page_embeds_one_frame_per_c():
+    html = (HTML / "notebooks" / "04_loss_weight.html").read_text()
+    state = re.search(
+        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', html, re.S
+    )
+    assert state, "no saved widget state: the slider would not render without a kernel"
+    models = json.loads(state.group(1))["state"].values()
+    names = [model["model_name"] for model in models]
+    slider = next(m for m in models if m["model_name"] == "SelectionSliderModel")
+    assert names.count("ImageModel") == len(slider["state"]["_options_labels"]) >= 8
+    assert "DirectionalLinkModel" in names  # the browser-side link that makes it work statically

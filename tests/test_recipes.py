@@ -35,3 +35,26 @@ def test_second_call_loads_instead_of_training(train, tmp_path, monkeypatch):
         assert torch.equal(a, b)
     with pytest.raises(AssertionError, match="fit was called"):
         train(x, hidden_dims=(8,), num_epochs=3, directory=tmp_path)  # another key trains
+
+
+def test_sweep_trains_one_model_per_c_in_order_then_loads_them(tmp_path, monkeypatch):
+    x = _data()
+    models = recipes.train_vae_sweep(
+        x, [0.1, 10.0], hidden_dims=(8,), num_epochs=2, directory=tmp_path, progress=False
+    )
+    assert len(models) == 2 and len(list(tmp_path.iterdir())) == 2
+    single, _ = train_vae(x, 10.0, hidden_dims=(8,), num_epochs=2, directory=tmp_path)
+    for a, b in zip(models[1].state_dict().values(), single.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+    monkeypatch.setattr(recipes, "fit", lambda *args, **kwargs: pytest.fail("fit was called"))
+    again = recipes.train_vae_sweep(
+        x, [10.0, 0.1], hidden_dims=(8,), num_epochs=2, directory=tmp_path, progress=False
+    )
+    assert torch.equal(again[0].decode(torch.zeros(1, 2)), models[1].decode(torch.zeros(1, 2)))
+
+
+@pytest.mark.parametrize("c_values", [[], [1.0, 0.0], [-1.0]])
+def test_sweep_rejects_bad_weights(c_values, tmp_path):
+    with pytest.raises(ValueError, match="c_values must be a non-empty list of positive"):
+        recipes.train_vae_sweep(_data(), c_values, directory=tmp_path)

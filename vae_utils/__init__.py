@@ -31,8 +31,9 @@ from vae_utils.plots import (
     plot_latent_scatter,
     plot_loss_curves,
 )
-from vae_utils.recipes import data_fingerprint, train_autoencoder, train_vae
+from vae_utils.recipes import data_fingerprint, train_autoencoder, train_vae, train_vae_sweep
 from vae_utils.train import fit, set_seed
+from vae_utils.widgets import figure_to_png, image_slider
 
 __all__ = [
     "CLASS_COLORS",
@@ -46,11 +47,13 @@ __all__ = [
     "cache_root",
     "data_fingerprint",
     "elbo",
+    "figure_to_png",
     "fit",
     "fit_pca",
     "fit_ppca",
     "gaussian_log_likelihood",
     "image_grid",
+    "image_slider",
     "importance_weighted_bound",
     "interpolate",
     "kl_to_standard_normal",
@@ -74,6 +77,7 @@ __all__ = [
     "set_seed",
     "train_autoencoder",
     "train_vae",
+    "train_vae_sweep",
     "vae_loss",
     "vae_objective",
 ]

@@ -7,12 +7,14 @@ saves the weights under :func:`vae_utils.cache_root`, later calls in any chapter
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
+from tqdm import tqdm
 
 from vae_utils.cache import load_or_train
 from vae_utils.losses import autoencoder_objective, vae_objective
@@ -104,3 +106,35 @@ def train_vae(
     loss_fn = partial(vae_objective, c=c)
     history = _load_or_fit(model, x, loss_fn, key, num_epochs, batch_size, lr, seed, directory)
     return model, history
+
+
+def train_vae_sweep(
+    x: torch.Tensor,
+    c_values: Sequence[float],
+    *,
+    progress: bool | None = None,
+    **kwargs: Any,
+) -> list[VAE]:
+    """Train (or load) one :func:`train_vae` model per loss weight in ``c_values``.
+
+    The first call trains every model, about 15 s each on 2 CPU cores for the full training set,
+    with a progress bar over the sweep; later calls load them all from the cache in a second.
+
+    Args:
+        x: ``(n, 784)`` training images.
+        c_values: the loss weights, each positive.
+        progress: show the sweep's progress bar; by default shown except when ``CI`` is set.
+        **kwargs: passed on to :func:`train_vae` (``latent_dim``, ``num_epochs``, ``seed``, ...).
+
+    Returns:
+        The models (in eval mode), in the order of ``c_values``.
+    """
+    if len(c_values) == 0 or not all(c > 0 for c in c_values):
+        raise ValueError(f"c_values must be a non-empty list of positive weights, got {c_values}")
+    if progress is None:
+        progress = not os.environ.get("CI")
+    models = []
+    for c in tqdm(c_values, desc="VAEs over C", unit="model", disable=not progress):
+        model, _ = train_vae(x, c, **kwargs)
+        models.append(model)
+    return models

@@ -1,0 +1,187 @@
+"""The built site in a real browser: headless Chromium, served from localhost, no network.
+
+Needs Debian's ``chromium`` (``apt-get install chromium``; `.ci/run` installs it) and the
+``playwright`` Python package (in requirements-dev.txt); ``playwright install`` is never needed.
+Without Chromium these tests are skipped, unless ``REQUIRE_BROWSER`` is set (as in CI), when they
+fail. `make test` builds the book first; run `make book` before running this file alone.
+Screenshots of the slider go to ``_build/browser/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+SLIDER_PAGE = "notebooks/04_loss_weight.html"
+PAGES = [
+    "index.html",
+    *(f"notebooks/{page.stem}.html" for page in sorted(ROOT.glob("notebooks/*.ipynb"))),
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+if not (HTML / SLIDER_PAGE).is_file():
+    pytest.skip("the book is not built; run `make book`", allow_module_level=True)
+if not CHROMIUM.is_file():
+    if os.environ.get("REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} not found; install it with `apt-get install -y chromium`")
+    pytest.skip(
+        f"{CHROMIUM} not found; `apt-get install -y chromium` to run the browser tests",
+        allow_module_level=True,
+    )
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """The built book served on a free localhost port; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class PageLog:
+    """What a page did while it loaded and ran."""
+
+    external_requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def open_page(browser: Browser, url: str) -> tuple[Page, PageLog]:
+    """Open ``url`` with every request outside localhost blocked and recorded, and errors logged."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    log = PageLog()
+
+    def route(route, request) -> None:
+        scheme, host = urlsplit(request.url).scheme, urlsplit(request.url).hostname
+        if scheme in ("data", "blob") or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            log.external_requests.append(request.url)
+            route.abort()
+
+    page.route("**/*", route)
+    page.on(
+        "console",
+        lambda message: (
+            log.errors.append(f"console: {message.text} ({message.location.get('url')})")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: log.errors.append(f"uncaught: {error}"))
+    page.on(
+        "response",
+        lambda response: (
+            log.errors.append(f"HTTP {response.status}: {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    page.goto(url, wait_until="networkidle")
+    return page, log
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_is_quiet_and_offline(browser: Browser, site: str, path: str) -> None:
+    page, log = open_page(browser, f"{site}/{path}")
+    page.close()
+    assert log.external_requests == []
+    assert log.errors == []
+
+
+def _visible_frame(page: Page) -> str:
+    """The ``src`` of the image the slider's stack shows now (a blob URL)."""
+    return page.locator(".widget-vbox img.widget-image:visible").get_attribute("src")
+
+
+def test_slider_switches_frames_without_a_kernel(browser: Browser, site: str) -> None:
+    page, log = open_page(browser, f"{site}/{SLIDER_PAGE}")
+    widget = page.locator(".widget-vbox").first
+    widget.wait_for(timeout=20_000)
+    widget.scroll_into_view_if_needed()
+    handle = widget.locator(".noUi-handle")
+    readout = widget.locator(".widget-readout")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    assert readout.inner_text() == "1"
+    before_src, before = _visible_frame(page), widget.screenshot(path=SCREENSHOTS / "before.png")
+
+    # One step right with the keyboard: C from 1 to 3.
+    handle.focus()
+    start = time.perf_counter()
+    handle.press("ArrowRight")
+    page.wait_for_function(
+        "src => document.querySelector('.widget-vbox img.widget-image').src !== src",
+        arg=before_src,
+        timeout=5_000,
+    )
+    switch_seconds = time.perf_counter() - start
+    after = widget.screenshot(path=SCREENSHOTS / "after.png")
+    assert readout.inner_text() == "3"
+    assert _visible_frame(page) != before_src
+    assert after != before
+    assert switch_seconds < 1.0
+
+    # Dragged with the mouse to the far left: the smallest C, posterior collapse.
+    box = handle.bounding_box()
+    track = widget.locator(".noUi-base").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] - 20, box["y"] + box["height"] / 2, steps=10)
+    page.mouse.up()
+    assert readout.inner_text() == "0.01"
+    smallest = widget.screenshot(path=SCREENSHOTS / "smallest.png")
+    assert smallest not in (before, after)
+
+    # The page's equations were typeset by the local MathJax (rendered, none left as raw TeX).
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    assert page.locator("mjx-container").count() >= 10
+    assert page.locator("mjx-merror").count() == 0
+    assert "$$" not in page.locator("article").inner_text()
+
+    page.close()
+    assert log.external_requests == []
+    assert log.errors == []
