@@ -1,6 +1,7 @@
 # Build and test the book. GNU make; needs python3 (3.10+), node/npm, and PyPI + npm registry access.
 #   make book   build the HTML book into _build/html
 #   make test   lint, strict book build, unit tests, doctests and every notebook (nbval)
+#   make bench  build the book, then print a table of what the course costs (benchmarks/bench.py)
 #   make clean  remove _build (including the notebook execution cache)
 
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ VENDOR := .vendor
 VENDOR_HTML := $(VENDOR)/html/vendor
 VENDORED := $(VENDOR)/.vendored-mathjax-$(MATHJAX_VERSION)-widgets-$(WIDGETS_HTML_MANAGER_VERSION)-requirejs-$(REQUIREJS_VERSION)
 
-.PHONY: setup vendor book test clean
+.PHONY: setup vendor book test bench clean
 
 setup: $(INSTALLED)
 
@@ -61,10 +62,14 @@ book: setup vendor
 	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"
 
 test: setup vendor
-	$(RUFF) check vae_utils tests
-	$(RUFF) format --check vae_utils tests
+	$(RUFF) check vae_utils tests benchmarks
+	$(RUFF) format --check vae_utils tests benchmarks
 	$(JB) build . --all -W --keep-going
 	$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider
+
+# Not a test: timings depend on the machine. Builds first, so every cache is warm.
+bench: book
+	$(PY) benchmarks/bench.py
 
 clean:
 	rm -rf _build

@@ -1,0 +1,178 @@
+"""What the course costs its readers, measured on this machine: `make bench` prints one table.
+
+- each notebook's execution time under nbval (with the trained models cached, as a reader has them
+  from the second run on), and the total;
+- the training throughput of `vae_utils.fit` on a 784-400-20 MLP VAE over Fashion-MNIST, next to a
+  minimal plain PyTorch loop of the same model in the same run, and as a fraction of the float32
+  matmul FLOP/s this CPU reaches on the same layer shapes;
+- the time to rebuild the book from a warm execution cache;
+- the size of the largest page of the built site.
+
+`make bench` builds the book first, so the caches are warm. Timings on a shared 2-core machine
+vary by 10-20 % from run to run; the throughput rows interleave the two loops to compare them
+under the same conditions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import torch
+
+import vae_utils as vu
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_TARGET_S = 60.0
+TOTAL_TARGET_S = 8 * 60.0
+REBUILD_TARGET_S = 60.0
+PAGE_TARGET_BYTES = 5e6
+LAYERS = [(784, 400), (400, 40), (20, 400), (400, 784)]  # (in, out) of the VAE's linear layers
+BATCH_SIZE = 128
+C = 10.0
+
+
+def run_timed(command: list[str]) -> float:
+    """Run ``command`` in the repository root, fail loudly if it fails, return its wall time."""
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return seconds
+
+
+def notebook_times() -> dict[str, float]:
+    """Seconds each notebook takes under nbval, run one at a time as `make test` runs them."""
+    times = {}
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        command = [sys.executable, "-m", "pytest", str(notebook.relative_to(ROOT)), "--nbval-lax"]
+        command += ["--nbval-current-env", "-p", "no:cacheprovider", "-q"]
+        times[notebook.stem] = run_timed(command)
+    return times
+
+
+def plain_loop(model: torch.nn.Module, x: torch.Tensor, num_epochs: int) -> None:
+    """The textbook training loop: what `fit` should be no slower than."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(num_epochs):
+        order = torch.randperm(len(x))
+        for start in range(0, len(x), BATCH_SIZE):
+            batch = x[order[start : start + BATCH_SIZE]]
+            x_hat, mu, log_var = model(batch)
+            loss = vu.vae_loss(batch, x_hat, mu, log_var, c=C).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def training_throughput(x: torch.Tensor, num_epochs: int, repeats: int) -> tuple[float, float]:
+    """Median images per second of `fit` and of the plain loop, measured alternately."""
+
+    def new_model() -> vu.VAE:
+        torch.manual_seed(0)
+        return vu.VAE(784, (400,), 20)
+
+    fit = partial(vu.fit, loss_fn=partial(vu.vae_objective, c=C), batch_size=BATCH_SIZE)
+    fit(new_model(), x[:10_000], num_epochs=1, progress=False)  # warm up both paths
+    plain_loop(new_model(), x[:10_000], num_epochs=1)
+    rates: dict[str, list[float]] = {"fit": [], "plain": []}
+    for _ in range(repeats):
+        for name in ("fit", "plain"):
+            model = new_model()
+            start = time.perf_counter()
+            if name == "fit":
+                fit(model, x, num_epochs=num_epochs, progress=False)
+            else:
+                plain_loop(model, x, num_epochs)
+            rates[name].append(num_epochs * len(x) / (time.perf_counter() - start))
+    return statistics.median(rates["fit"]), statistics.median(rates["plain"])
+
+
+def matmul_flops_per_second(repeats: int = 300) -> float:
+    """float32 FLOP/s of this CPU on the VAE's layer shapes at the training batch size."""
+    operands = [(torch.randn(BATCH_SIZE, n_in), torch.randn(n_in, n_out)) for n_in, n_out in LAYERS]
+    for a, b in operands:
+        a @ b  # warm up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        for a, b in operands:
+            a @ b
+    seconds = time.perf_counter() - start
+    return repeats * sum(2 * BATCH_SIZE * n_in * n_out for n_in, n_out in LAYERS) / seconds
+
+
+def training_flops_per_image() -> float:
+    """Matmul FLOPs to train on one image: the forward pass, and about twice that backwards."""
+    return 3 * sum(2 * n_in * n_out for n_in, n_out in LAYERS)
+
+
+def largest_page() -> tuple[str, int]:
+    pages = (ROOT / "_build" / "html").rglob("*.html")
+    page = max(pages, key=lambda path: path.stat().st_size)
+    return str(page.relative_to(ROOT / "_build" / "html")), page.stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per throughput run")
+    parser.add_argument("--repeats", type=int, default=3, help="throughput runs of each loop")
+    args = parser.parse_args()
+    if not (ROOT / "_build" / "html" / "index.html").is_file():
+        sys.exit("the book is not built; run `make bench` (it builds the book first)")
+
+    rows: list[tuple[str, str, str]] = []  # (measure, value, target and verdict)
+
+    def verdict(ok: bool, target: str) -> str:
+        return f"{target}: {'ok' if ok else 'MISSED'}"
+
+    times = notebook_times()
+    for name, seconds in times.items():
+        ok = seconds <= NOTEBOOK_TARGET_S
+        rows.append((f"nbval {name}", f"{seconds:.1f} s", verdict(ok, "<= 60 s")))
+    total = sum(times.values())
+    rows.append(
+        ("nbval, all notebooks", f"{total:.1f} s", verdict(total <= TOTAL_TARGET_S, "<= 8 min"))
+    )
+
+    x, _ = vu.load_fashion_mnist("train")
+    fit_rate, plain_rate = training_throughput(x, args.epochs, args.repeats)
+    peak = matmul_flops_per_second()
+    flops = training_flops_per_image()
+    rows.append(("fit, 784-400-20 VAE", f"{fit_rate:,.0f} images/s", ""))
+    rows.append(("plain PyTorch loop, same model", f"{plain_rate:,.0f} images/s", ""))
+    ratio = fit_rate / plain_rate
+    speed = "ok" if ratio >= 1.0 else "ok within 3% noise" if ratio >= 0.97 else "MISSED"
+    rows.append(("fit / plain loop", f"{ratio:.2f}x", f">= 1.0x: {speed}"))
+    rows.append(("float32 matmul, same layer shapes", f"{peak / 1e9:.0f} GFLOP/s", ""))
+    rows.append(
+        (
+            "fit as a fraction of that",
+            f"{fit_rate * flops / peak:.0%}",
+            f"{flops / 1e6:.1f} MFLOP/image",
+        )
+    )
+
+    rebuild = run_timed([str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--all"])
+    ok = rebuild < REBUILD_TARGET_S
+    rows.append(("book rebuild, warm cache (--all)", f"{rebuild:.1f} s", verdict(ok, "< 60 s")))
+    page, size = largest_page()
+    ok = size < PAGE_TARGET_BYTES
+    rows.append((f"largest page ({page})", f"{size / 1e6:.2f} MB", verdict(ok, "< 5 MB")))
+
+    print(f"\nBenchmark, {torch.get_num_threads()} torch threads, torch {torch.__version__}\n")
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    header = ("measure", "value", "target")
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("-|-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()
