@@ -64,6 +64,7 @@ book: setup vendor
 test: setup vendor
 	$(RUFF) check vae_utils tests benchmarks
 	$(RUFF) format --check vae_utils tests benchmarks
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(JB) build . --all -W --keep-going
 	$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider
 

@@ -8,9 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-HTML = Path(__file__).resolve().parents[1] / "_build" / "html"
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # Pages of the current notebooks only: a renamed notebook's old page may linger in _build.
 CHAPTERS = [HTML / "notebooks" / f"{notebook.stem}.html" for notebook in NOTEBOOKS]
 CHAPTERS = [page for page in CHAPTERS if page.is_file()]
@@ -66,3 +68,15 @@ def test_the_slider_page_embeds_one_frame_per_c():
     slider = next(m for m in models if m["model_name"] == "SelectionSliderModel")
     assert names.count("ImageModel") == len(slider["state"]["_options_labels"]) >= 8
     assert "DirectionalLinkModel" in names  # the browser-side link that makes it work statically
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda page: page.stem)
+def test_launch_buttons_open_this_chapter_on_colab_and_binder(page):
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    slug = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
+    notebook = f"notebooks/{page.stem}.ipynb"
+    assert (ROOT / notebook).is_file()
+    links = set(re.findall(r'href="(https://[^"]+)"', page.read_text()))
+    assert f"https://colab.research.google.com/github/{slug}/blob/{branch}/{notebook}" in links
+    assert f"https://mybinder.org/v2/gh/{slug}/{branch}?urlpath=lab/tree/{notebook}" in links

@@ -1,11 +1,15 @@
 """The house rules of the chapters, checked on the stored notebooks (no execution needed)."""
 
+import importlib.util
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def _code_cells(path: Path) -> list[dict]:
@@ -41,3 +45,34 @@ def test_hidden_checks_are_hidden_and_there_are_at_least_three(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_kernel_is_python3(path):
     assert json.loads(path.read_text())["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def _repository_url() -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return config["repository"]["url"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_first_cell_installs_the_package_from_the_book_repository_only_when_missing(path):
+    first = json.loads(path.read_text())["cells"][0]
+    source = "".join(first["source"])
+    assert first["cell_type"] == "code" and "remove-cell" in _tags(first)
+    assert f'"vae_utils @ git+{_repository_url()}"' in source
+    assert 'if importlib.util.find_spec("vae_utils") is None:' in source
+
+
+def test_install_cell_does_nothing_where_the_package_is_installed(monkeypatch):
+    source = "".join(json.loads(NOTEBOOKS[0].read_text())["cells"][0]["source"])
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: calls.append(args))
+    exec(compile(source, "install cell", "exec"), {})
+    assert calls == []  # vae_utils is importable here
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    exec(compile(source, "install cell", "exec"), {})
+    assert len(calls) == 1 and calls[0][0][-1].endswith(_repository_url())
+
+
+def test_deploy_workflow_can_rewrite_the_repository_url():
+    # .github/workflows/deploy.yml rewrites the one line `  url: https://github.com/...`.
+    lines = (ROOT / "_config.yml").read_text().splitlines()
+    assert sum(line.startswith("  url: https://github.com/") for line in lines) == 1
