@@ -62,8 +62,8 @@ book: setup vendor
 	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"
 
 test: setup vendor
-	$(RUFF) check vae_utils tests benchmarks
-	$(RUFF) format --check vae_utils tests benchmarks
+	$(RUFF) check vae_utils tests benchmarks scripts
+	$(RUFF) format --check vae_utils tests benchmarks scripts
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(JB) build . --all -W --keep-going
 	$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider

@@ -119,3 +119,14 @@ def test_bad_arguments_are_rejected():
         fit_ppca(_data(), latent_dim=5)
     with pytest.raises(ValueError, match="num_samples must be a positive int"):
         importance_weighted_bound(VAE(5, (3,), 2), torch.zeros(2, 5), 1.0, 0)
+
+
+def test_with_the_exact_posterior_every_weight_is_the_likelihood_in_any_chunking():
+    # q(z|x) = p(z|x) makes p(x, z) / q(z|x) = p(x) for every z: L_k = log p(x) exactly.
+    x = _data()[:20]
+    model = fit_ppca(_data(), latent_dim=2)
+    vae = _linear_vae_from_ppca(model)
+    exact = ppca_log_likelihood(x, model)
+    for max_elements in (x.numel(), 7 * x.numel(), 10**9):  # chunks of 1, 7 and all 50 draws
+        bound = importance_weighted_bound(vae, x, model.noise_variance, 50, max_elements)
+        assert torch.allclose(bound, exact, atol=1e-6)

@@ -1,9 +1,17 @@
 """Code for the course *Understanding Variational Autoencoders*: data, models, losses, training,
 plots and a cache for weights. The notebooks narrate; this package computes."""
 
+from vae_utils.bernoulli import (
+    BernoulliVAE,
+    bernoulli_log_likelihood,
+    bernoulli_negative_elbo,
+    binarize,
+    load_shipped_bernoulli_vae,
+)
 from vae_utils.cache import cache_root, load_or_train, load_weights, save_weights
+from vae_utils.collapse import active_units, kl_per_dimension
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
-from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal
+from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal, traverse
 from vae_utils.likelihood import (
     PPCA,
     elbo,
@@ -43,7 +51,12 @@ __all__ = [
     "PPCA",
     "VAE",
     "Autoencoder",
+    "BernoulliVAE",
+    "active_units",
     "autoencoder_objective",
+    "bernoulli_log_likelihood",
+    "bernoulli_negative_elbo",
+    "binarize",
     "cache_root",
     "data_fingerprint",
     "elbo",
@@ -56,10 +69,12 @@ __all__ = [
     "image_slider",
     "importance_weighted_bound",
     "interpolate",
+    "kl_per_dimension",
     "kl_to_standard_normal",
     "latent_grid",
     "load_fashion_mnist",
     "load_or_train",
+    "load_shipped_bernoulli_vae",
     "load_weights",
     "median_bandwidth",
     "mlp",
@@ -78,6 +93,7 @@ __all__ = [
     "train_autoencoder",
     "train_vae",
     "train_vae_sweep",
+    "traverse",
     "vae_loss",
     "vae_objective",
 ]

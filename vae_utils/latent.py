@@ -78,3 +78,35 @@ def sample_fitted_normal(
     cholesky = torch.linalg.cholesky(torch.cov(z.T))  # covariance = L L^T
     noise = torch.randn(num_samples, z.shape[1], generator=generator)
     return z.mean(dim=0) + noise @ cholesky.T
+
+
+def traverse(z: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """Latent traversals: ``z`` with one coordinate at a time set to each of ``values``.
+
+    Args:
+        z: ``(latent_dim,)`` the code to start from, e.g. the encoder's mean of one image.
+        values: ``(num_values,)`` the values the varied coordinate takes, e.g. -3 to 3.
+
+    Returns:
+        ``(latent_dim * num_values, latent_dim)``: rows ``j * num_values`` to
+        ``(j + 1) * num_values - 1`` vary coordinate ``j`` and keep the others at ``z``. Decode
+        and tile with ``num_columns=num_values``: one row of images per latent dimension.
+
+    Example:
+        >>> traverse(torch.zeros(2), torch.tensor([-1.0, 1.0]))
+        tensor([[-1.,  0.],
+                [ 1.,  0.],
+                [ 0., -1.],
+                [ 0.,  1.]])
+    """
+    if z.ndim != 1 or values.ndim != 1 or len(values) == 0:
+        raise ValueError(
+            f"z must be one code (latent_dim,) and values a non-empty (num_values,), got "
+            f"{tuple(z.shape)} and {tuple(values.shape)}; "
+            "e.g. traverse(mu[0], torch.linspace(-3, 3, 7))"
+        )
+    latent_dim, num_values = len(z), len(values)
+    codes = z.repeat(latent_dim * num_values, 1)
+    for j in range(latent_dim):
+        codes[j * num_values : (j + 1) * num_values, j] = values
+    return codes

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from vae_utils.bernoulli import BernoulliVAE, bernoulli_log_likelihood
 from vae_utils.losses import kl_to_standard_normal
 from vae_utils.models import VAE
 from vae_utils.pca import fit_pca
@@ -112,53 +113,85 @@ def ppca_posterior(x: torch.Tensor, model: PPCA) -> tuple[torch.Tensor, torch.Te
     return mean, model.noise_variance * m_inverse
 
 
-def elbo(model: VAE, x: torch.Tensor, variance: float, num_samples: int = 1) -> torch.Tensor:
-    """Monte Carlo ELBO of a VAE with a Gaussian decoder of fixed ``variance``, per example.
+def _decoder_log_likelihood(
+    model: VAE, x: torch.Tensor, z: torch.Tensor, variance: float | None
+) -> torch.Tensor:
+    """``log p(x | z)`` for ``z: (S, n, latent)``: Bernoulli for a BernoulliVAE, else Gaussian."""
+    if isinstance(model, BernoulliVAE):
+        if variance is not None:
+            raise ValueError("a BernoulliVAE has no decoder variance; pass variance=None")
+        return bernoulli_log_likelihood(x, model.decode_logits(z))
+    if variance is None:
+        raise ValueError("variance is needed for a Gaussian decoder; pass the c of the model")
+    return gaussian_log_likelihood(x, model.decode(z), variance)
 
-    ``E_q[log N(x; d(z), variance I)] - KL[q(z|x) || N(0, I)]``, the expectation over
-    ``num_samples`` draws of ``z`` and the KL in closed form.
+
+def _check_num_samples(num_samples: int) -> None:
+    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
+        raise ValueError(f"num_samples must be a positive int, got {num_samples!r}; try 100")
+
+
+def elbo(model: VAE, x: torch.Tensor, variance: float | None, num_samples: int = 1) -> torch.Tensor:
+    """Monte Carlo ELBO of a VAE, per example: ``E_q[log p(x | z)] - KL[q(z|x) || N(0, I)]``.
+
+    The expectation over ``num_samples`` draws of ``z``, the KL in closed form.
 
     Args:
-        model: a :class:`vae_utils.VAE`.
+        model: a :class:`vae_utils.VAE` (Gaussian decoder of variance ``variance``) or a
+            :class:`vae_utils.BernoulliVAE` (``variance=None``).
         x: ``(n, input_dim)``.
-        variance: the decoder variance ``c``.
+        variance: the decoder variance ``c``, or ``None`` for a Bernoulli decoder.
         num_samples: draws of ``z`` per example.
 
     Returns:
         ``(n,)``.
     """
-    _check_variance(variance)
+    _check_num_samples(num_samples)
     with torch.no_grad():
         mu, log_var = model.encode(x)
         z = mu + (0.5 * log_var).exp() * torch.randn(
             num_samples, *mu.shape, device=mu.device, dtype=mu.dtype
         )  # (S, n, latent)
-        expected = gaussian_log_likelihood(x, model.decode(z), variance).mean(dim=0)
+        expected = _decoder_log_likelihood(model, x, z, variance).mean(dim=0)
         return expected - kl_to_standard_normal(mu, log_var)
 
 
 def importance_weighted_bound(
-    model: VAE, x: torch.Tensor, variance: float, num_samples: int
+    model: VAE,
+    x: torch.Tensor,
+    variance: float | None,
+    num_samples: int,
+    max_elements: int = 20_000_000,
 ) -> torch.Tensor:
     """Burda et al. (2015)'s bound ``L_k = E log (1/k) sum_i p(x, z_i) / q(z_i | x)``, per example.
 
-    ``L_1`` is the ELBO; ``L_k`` rises with ``k`` towards ``log p(x)``.
+    ``L_1`` is the ELBO; ``L_k`` rises with ``k`` towards ``log p(x)``. The ``k`` draws are taken
+    in chunks so that no intermediate holds more than about ``max_elements`` numbers: ``k`` in
+    the thousands fits in memory.
+
+    Args:
+        model: a :class:`vae_utils.VAE` or :class:`vae_utils.BernoulliVAE`.
+        x: ``(n, input_dim)``.
+        variance: the decoder variance ``c``, or ``None`` for a Bernoulli decoder.
+        num_samples: ``k``, draws of ``z`` per example.
+        max_elements: memory bound of one chunk.
 
     Returns:
-        ``(n,)``, one estimate from ``num_samples`` draws per example.
+        ``(n,)``, one estimate of ``L_k`` from ``k`` draws per example.
     """
-    _check_variance(variance)
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive int, got {num_samples!r}; try 100")
+    _check_num_samples(num_samples)
+    chunk = max(1, min(num_samples, max_elements // max(1, x.numel())))
     with torch.no_grad():
         mu, log_var = model.encode(x)
         std = (0.5 * log_var).exp()
-        z = mu + std * torch.randn(
-            num_samples, *mu.shape, device=mu.device, dtype=mu.dtype
-        )  # (k, n, latent)
-        standard = torch.distributions.Normal(0.0, 1.0)
-        log_prior = standard.log_prob(z).sum(dim=-1)
-        log_q = torch.distributions.Normal(mu, std).log_prob(z).sum(dim=-1)
-        log_decoder = gaussian_log_likelihood(x, model.decode(z), variance)
-        log_weights = log_decoder + log_prior - log_q  # (k, n)
-        return torch.logsumexp(log_weights, dim=0) - math.log(num_samples)
+        posterior = torch.distributions.Normal(mu, std)
+        log_sum = torch.full(mu.shape[:1], -math.inf, device=mu.device, dtype=mu.dtype)
+        for start in range(0, num_samples, chunk):
+            size = min(chunk, num_samples - start)
+            eps = torch.randn(size, *mu.shape, device=mu.device, dtype=mu.dtype)
+            z = mu + std * eps  # (size, n, latent)
+            log_prior = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
+            log_q = posterior.log_prob(z).sum(dim=-1)
+            log_weights = _decoder_log_likelihood(model, x, z, variance) + log_prior - log_q
+            log_sum = torch.logaddexp(log_sum, torch.logsumexp(log_weights, dim=0))
+        return log_sum - math.log(num_samples)

@@ -1,0 +1,98 @@
+"""The Bernoulli-decoder VAE: its likelihood against torch.distributions, its loss, binarisation,
+and the importance-weighted bound with a Bernoulli decoder."""
+
+import hashlib
+
+import pytest
+import torch
+
+from vae_utils.bernoulli import (
+    BernoulliVAE,
+    bernoulli_log_likelihood,
+    bernoulli_negative_elbo,
+    binarize,
+    load_shipped_bernoulli_vae,
+)
+from vae_utils.cache import save_weights
+from vae_utils.likelihood import elbo, importance_weighted_bound
+from vae_utils.losses import kl_to_standard_normal
+
+
+def _binary(n=64, dim=20, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.bernoulli(torch.rand(n, dim, generator=generator), generator=generator)
+
+
+def test_log_likelihood_matches_torch_distributions():
+    x = _binary()
+    logits = 3 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+    expected = torch.distributions.Bernoulli(logits=logits).log_prob(x).sum(-1)
+    assert torch.allclose(bernoulli_log_likelihood(x, logits), expected, atol=1e-5)
+
+
+def test_decode_gives_the_probabilities_of_the_logits():
+    model = BernoulliVAE(20, (8,), 3)
+    z = torch.randn(5, 3)
+    probabilities = model.decode(z)
+    assert torch.allclose(probabilities, torch.sigmoid(model.decode_logits(z)))
+    assert probabilities.min() >= 0 and probabilities.max() <= 1
+
+
+def test_loss_weighs_the_kl_term():
+    model, x = BernoulliVAE(20, (8,), 3), _binary()
+    losses = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)  # the same draw of z for both weights
+        losses[weight] = bernoulli_negative_elbo(model, x, kl_weight=weight).item()
+    kl = kl_to_standard_normal(*model.encode(x)).mean().item()
+    assert losses[1.0] - losses[0.0] == pytest.approx(kl, abs=1e-5)
+    torch.manual_seed(0)
+    many = -elbo(model, x, None, num_samples=4000).mean().item()
+    single = torch.stack([bernoulli_negative_elbo(model, x) for _ in range(400)]).mean().item()
+    assert single == pytest.approx(many, rel=2e-3)  # the loss is the negative ELBO
+
+
+def test_binarize_draws_zeros_and_ones_with_the_grey_level_as_probability():
+    x = torch.full((200, 50), 0.3)
+    binary = binarize(x, torch.Generator().manual_seed(0))
+    assert set(binary.unique().tolist()) == {0.0, 1.0}
+    assert binary.mean().item() == pytest.approx(0.3, abs=0.01)
+    with pytest.raises(ValueError, match=r"grey levels in \[0, 1\]"):
+        binarize(x * 4)
+
+
+def test_importance_weighted_bound_rises_with_k_and_chunks_agree():
+    torch.manual_seed(0)
+    model, x = BernoulliVAE(20, (8,), 3), _binary(n=200)
+    bounds = [importance_weighted_bound(model, x, None, k).mean().item() for k in (1, 10, 200)]
+    assert bounds[0] < bounds[1] < bounds[2]
+    torch.manual_seed(1)
+    whole = importance_weighted_bound(model, x, None, 400).mean().item()
+    torch.manual_seed(2)
+    chunked = importance_weighted_bound(model, x, None, 400, max_elements=x.numel() * 7)
+    assert chunked.mean().item() == pytest.approx(whole, abs=0.05)
+
+
+def test_a_bernoulli_decoder_takes_no_variance_and_a_gaussian_one_needs_it():
+    from vae_utils.models import VAE
+
+    with pytest.raises(ValueError, match="has no decoder variance"):
+        importance_weighted_bound(BernoulliVAE(20, (8,), 3), _binary(), 0.1, 5)
+    with pytest.raises(ValueError, match="variance is needed for a Gaussian decoder"):
+        elbo(VAE(20, (8,), 3), _binary(), None)
+
+
+def test_shipped_weights_are_checked_before_they_are_loaded(tmp_path):
+    path = tmp_path / "bernoulli.safetensors"
+    with pytest.raises(FileNotFoundError, match="is missing"):
+        load_shipped_bernoulli_vae(path)
+    torch.manual_seed(0)
+    trained = BernoulliVAE()
+    save_weights(trained, path, {})
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    loaded = load_shipped_bernoulli_vae(path, sha256=digest)
+    assert torch.equal(
+        loaded.decode_logits(torch.zeros(1, 40)), trained.decode_logits(torch.zeros(1, 40))
+    )
+    with pytest.raises(ValueError, match="corrupted or was retrained"):
+        load_shipped_bernoulli_vae(path, sha256="0" * 64)

@@ -1,0 +1,115 @@
+"""A VAE for binary images, the model density-estimation papers report: Bernoulli pixels.
+
+Each pixel of a binarised image is on or off; the decoder gives each one a probability of being
+on, ``p(x | z) = prod_j Bernoulli(x_j; sigmoid(logit_j(z)))``. Log-likelihoods are then in nats
+per image and comparable with the literature (dynamically binarised Fashion-MNIST: a fresh
+binarisation ``x ~ Bernoulli(grey level)`` of the training images at every step, and the test
+images binarised once with a fixed seed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from vae_utils.cache import load_weights
+from vae_utils.losses import kl_to_standard_normal
+from vae_utils.models import VAE, mlp
+
+# Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
+SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
+SHIPPED_SHA256 = ""
+
+
+class BernoulliVAE(VAE):
+    """A :class:`vae_utils.VAE` whose decoder returns one logit per pixel (no sigmoid).
+
+    ``decode`` still returns images in [0, 1] (the probabilities, for plotting);
+    ``decode_logits`` returns what the likelihood needs.
+
+    Example:
+        >>> model = BernoulliVAE(784, (300, 300), 40)
+        >>> model.decode_logits(torch.zeros(5, 40)).shape
+        torch.Size([5, 784])
+    """
+
+    def __init__(
+        self, input_dim: int = 784, hidden_dims: Sequence[int] = (300, 300), latent_dim: int = 40
+    ) -> None:
+        super().__init__(input_dim, hidden_dims, latent_dim)
+        self.decoder = mlp((latent_dim, *reversed(tuple(hidden_dims)), input_dim))
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (..., latent_dim)`` -> logits ``(..., input_dim)``."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (..., latent_dim)`` -> pixel probabilities ``(..., input_dim)`` in [0, 1]."""
+        return torch.sigmoid(self.decoder(z))
+
+
+def load_shipped_bernoulli_vae(
+    path: str | Path = SHIPPED_WEIGHTS, sha256: str | None = SHIPPED_SHA256
+) -> BernoulliVAE:
+    """The Bernoulli VAE trained by ``scripts/train_bernoulli_vae.py``, its checksum verified.
+
+    Args:
+        path: the weights; the file shipped with the package by default.
+        sha256: the expected SHA-256 of the file, or ``None`` to skip the check (a file you
+            trained yourself).
+
+    Returns:
+        A :class:`BernoulliVAE` (784-300-300-40) in eval mode.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing; reinstall vae_utils, or run scripts/train_bernoulli_vae.py"
+        )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if sha256 is not None and digest != sha256:
+        raise ValueError(
+            f"{path} has SHA-256 {digest}, expected {sha256}: the file is corrupted or was "
+            "retrained; restore it with git, or pass sha256=None for weights you trained"
+        )
+    model = BernoulliVAE()
+    load_weights(model, path)
+    return model.eval()
+
+
+def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Draw binary images ``x_bin ~ Bernoulli(x)`` from grey levels ``x: (n, D)`` in [0, 1]."""
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError("x must hold grey levels in [0, 1]; load images with load_fashion_mnist")
+    return torch.bernoulli(x, generator=generator)
+
+
+def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """``log p(x | z)`` of binary ``x: (..., D)`` under Bernoulli ``logits: (..., D)``; ``(...)``.
+
+    Example:
+        >>> round(bernoulli_log_likelihood(torch.ones(1, 2), torch.zeros(1, 2)).item(), 4)
+        -1.3863
+    """
+    return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(
+        -1
+    )
+
+
+def bernoulli_negative_elbo(
+    model: BernoulliVAE, x: torch.Tensor, kl_weight: float = 1.0
+) -> torch.Tensor:
+    """The training loss: ``-E_q log p(x | z) + kl_weight * KL``, averaged over the batch.
+
+    One draw of ``z`` per image. ``kl_weight = 1`` is the negative ELBO in nats; a weight that
+    rises from 0 to 1 over the first epochs ("KL warm-up") helps the encoder use more latent
+    dimensions.
+    """
+    mu, log_var = model.encode(x)
+    logits = model.decode_logits(model.reparameterize(mu, log_var))
+    reconstruction = -bernoulli_log_likelihood(x, logits)
+    return (reconstruction + kl_weight * kl_to_standard_normal(mu, log_var)).mean()

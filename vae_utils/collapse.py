@@ -1,0 +1,62 @@
+"""Spotting posterior collapse: how much each latent dimension is used.
+
+A latent dimension the encoder ignores has ``q(z_j | x) = N(0, 1)`` for every image: its KL term is
+zero and its mean does not vary across images. Two diagnostics follow: the KL of each dimension,
+averaged over the data, and the number of *active units* (Burda et al. 2015), the dimensions whose
+posterior mean varies across the data by more than a small threshold.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _check_codes(mu: torch.Tensor, log_var: torch.Tensor | None = None) -> None:
+    if not isinstance(mu, torch.Tensor) or mu.ndim != 2 or len(mu) < 2:
+        shape = tuple(mu.shape) if isinstance(mu, torch.Tensor) else type(mu).__name__
+        raise ValueError(
+            f"mu must be a tensor of shape (n, latent_dim) with n >= 2, got {shape}; "
+            "pass the encoder's means for a batch of images, e.g. model.encode(x)[0]"
+        )
+    if log_var is not None and log_var.shape != mu.shape:
+        raise ValueError(
+            f"log_var must have mu's shape {tuple(mu.shape)}, got {tuple(log_var.shape)}"
+        )
+
+
+def kl_per_dimension(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """``KL[q(z_j | x) || N(0, 1)]`` of each latent dimension, averaged over the images.
+
+    Args:
+        mu, log_var: ``(n, latent_dim)`` from the encoder.
+
+    Returns:
+        ``(latent_dim,)``, in nats; they sum to the mean KL term of the loss.
+
+    Example:
+        >>> kl_per_dimension(torch.zeros(4, 2), torch.zeros(4, 2))
+        tensor([0., 0.])
+    """
+    _check_codes(mu, log_var)
+    return (0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var)).mean(dim=0)
+
+
+def active_units(mu: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
+    """Which latent dimensions are active: ``Var_x(E_q[z_j | x]) > threshold`` (Burda et al. 2015).
+
+    Args:
+        mu: ``(n, latent_dim)`` posterior means of ``n`` images.
+        threshold: the variance below which a dimension counts as unused; 0.01 as in the paper.
+
+    Returns:
+        ``(latent_dim,)`` booleans; ``.sum()`` is the number of active units.
+
+    Example:
+        >>> mu = torch.stack([torch.randn(100), torch.full((100,), 0.3)], dim=1)
+        >>> active_units(mu).tolist()
+        [True, False]
+    """
+    _check_codes(mu)
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold!r}; try 0.01")
+    return mu.var(dim=0) > threshold
