@@ -9,7 +9,10 @@ from vae_utils.bernoulli import (
     load_shipped_bernoulli_vae,
 )
 from vae_utils.cache import cache_root, load_or_train, load_weights, save_weights
+from vae_utils.classifier import Classifier, accuracy, classifier_objective
 from vae_utils.collapse import active_units, kl_per_dimension
+from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
+from vae_utils.conv import ConvVAE
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
 from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal, traverse
 from vae_utils.likelihood import (
@@ -39,7 +42,15 @@ from vae_utils.plots import (
     plot_latent_scatter,
     plot_loss_curves,
 )
-from vae_utils.recipes import data_fingerprint, train_autoencoder, train_vae, train_vae_sweep
+from vae_utils.recipes import (
+    data_fingerprint,
+    train_autoencoder,
+    train_classifier,
+    train_conditional_vae,
+    train_conv_vae,
+    train_vae,
+    train_vae_sweep,
+)
 from vae_utils.train import fit, set_seed
 from vae_utils.widgets import figure_to_png, image_slider
 
@@ -52,12 +63,18 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "BernoulliVAE",
+    "Classifier",
+    "ConditionalVAE",
+    "ConvVAE",
+    "accuracy",
     "active_units",
     "autoencoder_objective",
     "bernoulli_log_likelihood",
     "bernoulli_negative_elbo",
     "binarize",
     "cache_root",
+    "classifier_objective",
+    "conditional_vae_objective",
     "data_fingerprint",
     "elbo",
     "figure_to_png",
@@ -91,6 +108,9 @@ __all__ = [
     "save_weights",
     "set_seed",
     "train_autoencoder",
+    "train_classifier",
+    "train_conditional_vae",
+    "train_conv_vae",
     "train_vae",
     "train_vae_sweep",
     "traverse",

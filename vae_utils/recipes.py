@@ -17,6 +17,9 @@ import torch
 from tqdm import tqdm
 
 from vae_utils.cache import load_or_train
+from vae_utils.classifier import Classifier, classifier_objective
+from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
+from vae_utils.conv import ConvVAE
 from vae_utils.losses import autoencoder_objective, vae_objective
 from vae_utils.models import VAE, Autoencoder
 from vae_utils.train import LossFn, fit, set_seed
@@ -39,10 +42,12 @@ def _load_or_fit(
     lr: float,
     seed: int,
     directory: str | Path | None,
+    labels: torch.Tensor | None = None,
 ) -> list[float]:
     """Train ``model`` with :func:`fit` unless a run with the same key and data is cached."""
     key = {
         "data": data_fingerprint(x),
+        **({"labels": data_fingerprint(labels)} if labels is not None else {}),
         **key,
         "num_epochs": num_epochs,
         "batch_size": batch_size,
@@ -51,7 +56,16 @@ def _load_or_fit(
     }
 
     def train(m: torch.nn.Module) -> list[float]:
-        return fit(m, x, loss_fn, num_epochs=num_epochs, batch_size=batch_size, lr=lr, seed=seed)
+        return fit(
+            m,
+            x,
+            loss_fn,
+            num_epochs=num_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            labels=labels,
+        )
 
     return load_or_train(model, train, key, directory)
 
@@ -105,6 +119,66 @@ def train_vae(
     key = {"c": c, "latent_dim": latent_dim, "hidden_dims": list(hidden_dims), "linear": linear}
     loss_fn = partial(vae_objective, c=c)
     history = _load_or_fit(model, x, loss_fn, key, num_epochs, batch_size, lr, seed, directory)
+    return model, history
+
+
+def train_classifier(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    hidden_dims: Sequence[int] = (256,),
+    num_epochs: int = 5,
+    seed: int = 0,
+    directory: str | Path | None = None,
+) -> tuple[Classifier, list[float]]:
+    """A :class:`Classifier` trained on images ``x: (n, 784)`` with labels ``y: (n,)``, or loaded.
+
+    About 88% accuracy on the Fashion-MNIST test images after 5 epochs (a few seconds).
+    """
+    set_seed(seed)
+    model = Classifier(x.shape[1], hidden_dims, int(y.max()) + 1)
+    key = {"hidden_dims": list(hidden_dims)}
+    history = _load_or_fit(
+        model, x, classifier_objective, key, num_epochs, 128, 1e-3, seed, directory, labels=y
+    )
+    return model, history
+
+
+def train_conditional_vae(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    c: float,
+    *,
+    latent_dim: int = 2,
+    hidden_dims: Sequence[int] = (256,),
+    num_epochs: int = 10,
+    seed: int = 0,
+    directory: str | Path | None = None,
+) -> tuple[ConditionalVAE, list[float]]:
+    """A :class:`ConditionalVAE` trained with weight ``c`` on ``x`` and labels ``y``, or loaded."""
+    set_seed(seed)
+    model = ConditionalVAE(x.shape[1], hidden_dims, latent_dim, int(y.max()) + 1)
+    key = {"c": c, "latent_dim": latent_dim, "hidden_dims": list(hidden_dims)}
+    loss_fn = partial(conditional_vae_objective, c=c)
+    history = _load_or_fit(model, x, loss_fn, key, num_epochs, 128, 1e-3, seed, directory, labels=y)
+    return model, history
+
+
+def train_conv_vae(
+    x: torch.Tensor,
+    c: float,
+    *,
+    latent_dim: int = 10,
+    num_epochs: int = 10,
+    seed: int = 0,
+    directory: str | Path | None = None,
+) -> tuple[ConvVAE, list[float]]:
+    """A :class:`ConvVAE` trained with loss weight ``c`` on ``x: (n, 784)``, or loaded."""
+    set_seed(seed)
+    model = ConvVAE(latent_dim)
+    key = {"c": c, "latent_dim": latent_dim}
+    loss_fn = partial(vae_objective, c=c)
+    history = _load_or_fit(model, x, loss_fn, key, num_epochs, 128, 1e-3, seed, directory)
     return model, history
 
 

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-LossFn = Callable[[nn.Module, torch.Tensor], torch.Tensor]
+# loss_fn(model, batch) -> scalar, or loss_fn(model, batch, batch_labels) when fit gets labels
+LossFn = Callable[..., torch.Tensor]
 
 
 def set_seed(seed: int) -> None:
@@ -37,6 +38,7 @@ def fit(
     seed: int = 0,
     device: str | torch.device = "cpu",
     progress: bool | None = None,
+    labels: torch.Tensor | None = None,
 ) -> list[float]:
     """Train ``model`` with Adam on mini-batches of ``x`` and return the mean loss of each epoch.
 
@@ -52,6 +54,8 @@ def fit(
             initialisation and data give the same weights.
         device: where to train (``"cpu"`` by default; ``"cuda"`` if you have one).
         progress: show a tqdm bar; by default shown except when the ``CI`` variable is set.
+        labels: ``(n,)`` one label per row of ``x``, shuffled with it and passed on as
+            ``loss_fn(model, batch, batch_labels)``; for conditional models and classifiers.
 
     Returns:
         ``num_epochs`` floats: the average training loss over each epoch.
@@ -66,6 +70,11 @@ def fit(
             f"x must be a non-empty tensor of shape (n, input_dim), got {shape}; "
             "flatten images with x.view(len(x), -1)"
         )
+    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != x.shape[:1]):
+        shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(
+            f"labels must be a tensor of shape ({len(x)},), one per row of x, got {shape}"
+        )
     if progress is None:
         progress = not os.environ.get("CI")
 
@@ -73,6 +82,7 @@ def fit(
     shuffle = torch.Generator().manual_seed(seed)
     model.to(device).train()
     x = x.to(device)
+    labels = labels.to(device) if labels is not None else None
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
     history: list[float] = []
@@ -81,8 +91,12 @@ def fit(
             order = torch.randperm(len(x), generator=shuffle).to(device)
             total = torch.zeros((), device=device)  # summed on the device: no sync per step
             for start in range(0, len(x), batch_size):
-                batch = x[order[start : start + batch_size]]
-                loss = loss_fn(model, batch)
+                indices = order[start : start + batch_size]
+                batch = x[indices]
+                if labels is None:
+                    loss = loss_fn(model, batch)
+                else:
+                    loss = loss_fn(model, batch, labels[indices])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

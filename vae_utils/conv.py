@@ -1,0 +1,52 @@
+"""A small convolutional VAE: the same interface as :class:`vae_utils.VAE`, on flat 28x28 images.
+
+Encoder: two stride-2 convolutions (28 -> 14 -> 7 pixels, 32 and 64 channels) and a linear layer to
+``mu`` and ``log_var``. Decoder: the mirror image, with transposed convolutions and a sigmoid.
+Images enter and leave flat, ``(batch, 784)``, so that every function of the course applies.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from vae_utils.models import VAE, _check_positive_int
+
+
+class ConvVAE(VAE):
+    """A VAE with convolutional encoder and decoder; ``encode``/``decode`` as in :class:`VAE`.
+
+    Example:
+        >>> x_hat, mu, log_var = ConvVAE(latent_dim=10)(torch.zeros(5, 784))
+        >>> x_hat.shape, mu.shape
+        (torch.Size([5, 784]), torch.Size([5, 10]))
+    """
+
+    def __init__(self, latent_dim: int = 10, channels: tuple[int, int] = (32, 64)) -> None:
+        nn.Module.__init__(self)
+        _check_positive_int("latent_dim", latent_dim, "try latent_dim=10")
+        first, second = channels
+        self.input_dim, self.latent_dim = 784, latent_dim
+        self.encoder = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, first, kernel_size=4, stride=2, padding=1),  # 28 -> 14
+            nn.ReLU(),
+            nn.Conv2d(first, second, kernel_size=4, stride=2, padding=1),  # 14 -> 7
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(second * 7 * 7, 2 * latent_dim),
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(latent_dim, second * 7 * 7),
+            nn.ReLU(),
+            nn.Unflatten(1, (second, 7, 7)),
+            nn.ConvTranspose2d(second, first, kernel_size=4, stride=2, padding=1),  # 7 -> 14
+            nn.ReLU(),
+            nn.ConvTranspose2d(first, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28
+            nn.Sigmoid(),
+            nn.Flatten(),
+        )
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (..., latent_dim)`` -> ``x_hat: (..., 784)``; extra leading dimensions allowed."""
+        return self.decoder(z.reshape(-1, self.latent_dim)).view(*z.shape[:-1], 784)
