@@ -94,3 +94,27 @@ def test_losses_reject_wrong_shapes():
         kl_to_standard_normal(torch.zeros(2, 3), torch.zeros(3, 3))
     with pytest.raises(ValueError, match="same batch size"):
         vae_loss(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4, 1), torch.zeros(4, 1), 1.0)
+
+
+def test_calibrated_objective_is_the_gaussian_negative_elbo_at_the_best_variance():
+    from vae_utils.likelihood import gaussian_log_likelihood
+    from vae_utils.losses import calibrated_vae_objective
+    from vae_utils.models import VAE
+
+    torch.manual_seed(0)
+    model, x = VAE(12, (8,), 2), torch.rand(32, 12)
+
+    def negative_elbo(variance):
+        torch.manual_seed(1)
+        x_hat, mu, log_var = model(x)
+        log_likelihood = gaussian_log_likelihood(x, x_hat, variance).mean()
+        return (-log_likelihood + kl_to_standard_normal(mu, log_var).mean()).item()
+
+    torch.manual_seed(1)
+    x_hat, _, _ = model(x)
+    best = (reconstruction_error(x, x_hat).mean() / 12).item()
+    torch.manual_seed(1)
+    calibrated = calibrated_vae_objective(model, x).item()
+    constant = 12 / 2 * (math.log(2 * math.pi) + 1)
+    assert calibrated + constant == pytest.approx(negative_elbo(best), rel=1e-5)
+    assert negative_elbo(best) < min(negative_elbo(0.8 * best), negative_elbo(1.25 * best))

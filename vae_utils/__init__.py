@@ -26,6 +26,7 @@ from vae_utils.likelihood import (
 )
 from vae_utils.losses import (
     autoencoder_objective,
+    calibrated_vae_objective,
     kl_to_standard_normal,
     reconstruction_error,
     vae_loss,
@@ -45,6 +46,7 @@ from vae_utils.plots import (
 from vae_utils.recipes import (
     data_fingerprint,
     train_autoencoder,
+    train_calibrated_vae,
     train_classifier,
     train_conditional_vae,
     train_conv_vae,
@@ -73,6 +75,7 @@ __all__ = [
     "bernoulli_negative_elbo",
     "binarize",
     "cache_root",
+    "calibrated_vae_objective",
     "classifier_objective",
     "conditional_vae_objective",
     "data_fingerprint",
@@ -108,6 +111,7 @@ __all__ = [
     "save_weights",
     "set_seed",
     "train_autoencoder",
+    "train_calibrated_vae",
     "train_classifier",
     "train_conditional_vae",
     "train_conv_vae",

@@ -96,3 +96,16 @@ def vae_objective(model: nn.Module, x: torch.Tensor, c: float) -> torch.Tensor:
     """
     x_hat, mu, log_var = model(x)
     return vae_loss(x, x_hat, mu, log_var, c)
+
+
+def calibrated_vae_objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Negative ELBO of a VAE whose Gaussian decoder variance ``c`` is learned (Rybkin et al. 2021).
+
+    For a given decoder the ``c`` that maximises the likelihood is the mean squared error per
+    pixel, ``c* = mean ||x - x_hat||^2 / D``; plugging it in gives, per image and up to a constant,
+    ``D/2 * log(c*) + KL``. Here ``c*`` is computed on the batch, so no loss weight is chosen.
+    """
+    x_hat, mu, log_var = model(x)
+    dim = x.shape[1]
+    variance = reconstruction_error(x, x_hat).mean() / dim
+    return 0.5 * dim * torch.log(variance) + kl_to_standard_normal(mu, log_var).mean()

@@ -20,7 +20,12 @@ from vae_utils.cache import load_or_train
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
-from vae_utils.losses import autoencoder_objective, vae_objective
+from vae_utils.losses import (
+    autoencoder_objective,
+    calibrated_vae_objective,
+    reconstruction_error,
+    vae_objective,
+)
 from vae_utils.models import VAE, Autoencoder
 from vae_utils.train import LossFn, fit, set_seed
 
@@ -120,6 +125,33 @@ def train_vae(
     loss_fn = partial(vae_objective, c=c)
     history = _load_or_fit(model, x, loss_fn, key, num_epochs, batch_size, lr, seed, directory)
     return model, history
+
+
+def train_calibrated_vae(
+    x: torch.Tensor,
+    *,
+    latent_dim: int = 2,
+    hidden_dims: Sequence[int] = (256,),
+    num_epochs: int = 10,
+    seed: int = 0,
+    directory: str | Path | None = None,
+) -> tuple[VAE, float]:
+    """A :class:`VAE` whose decoder variance is learned (:func:`calibrated_vae_objective`).
+
+    Returns:
+        The model (in eval mode) and the variance ``c`` it settled on: the mean squared error per
+        pixel of its reconstructions of ``x`` (one draw of ``z`` per image). Its ``C`` is
+        ``1 / (2 c)``.
+    """
+    set_seed(seed)
+    model = VAE(x.shape[1], hidden_dims, latent_dim)
+    key = {"loss": "calibrated", "latent_dim": latent_dim, "hidden_dims": list(hidden_dims)}
+    _load_or_fit(model, x, calibrated_vae_objective, key, num_epochs, 128, 1e-3, seed, directory)
+    with torch.no_grad():  # c* = E_q ||x - d(z)||^2 / D, the variance its loss settles on
+        mu, log_var = model.encode(x)
+        noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed))
+        x_hat = model.decode(mu + torch.exp(0.5 * log_var) * noise)
+    return model, reconstruction_error(x, x_hat).mean().item() / x.shape[1]
 
 
 def train_classifier(
