@@ -22,7 +22,7 @@ from vae_utils.models import VAE, mlp
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
-SHIPPED_SHA256 = ""
+SHIPPED_SHA256 = "ae0086d2fb0b2e4aedb83ab504ca3964d61692c075f406b489d0c55e97d27ff0"
 
 
 class BernoulliVAE(VAE):
