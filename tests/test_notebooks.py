@@ -76,3 +76,9 @@ def test_deploy_workflow_can_rewrite_the_repository_url():
     # .github/workflows/deploy.yml rewrites the one line `  url: https://github.com/...`.
     lines = (ROOT / "_config.yml").read_text().splitlines()
     assert sum(line.startswith("  url: https://github.com/") for line in lines) == 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_no_unfilled_placeholder_is_left_in_the_text(path):
+    cells = json.loads(path.read_text())["cells"]
+    assert not [c for c in cells if "PLACEHOLDER" in "".join(c["source"])]
