@@ -8,7 +8,8 @@ from vae_utils.bernoulli import (
     binarize,
     load_shipped_bernoulli_vae,
 )
-from vae_utils.cache import cache_root, load_or_train, load_weights, save_weights
+from vae_utils.cache import cache_root, code_fingerprint, load_or_train, load_weights, save_weights
+from vae_utils.claims import ClaimError, check, glue
 from vae_utils.classifier import Classifier, accuracy, classifier_objective
 from vae_utils.collapse import active_units, kl_per_dimension
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
@@ -53,7 +54,8 @@ from vae_utils.recipes import (
     train_vae,
     train_vae_sweep,
 )
-from vae_utils.train import fit, set_seed
+from vae_utils.seeds import generator, seed_shift, set_seed
+from vae_utils.train import fit
 from vae_utils.widgets import figure_to_png, image_slider
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "BernoulliVAE",
+    "ClaimError",
     "Classifier",
     "ConditionalVAE",
     "ConvVAE",
@@ -76,7 +79,9 @@ __all__ = [
     "binarize",
     "cache_root",
     "calibrated_vae_objective",
+    "check",
     "classifier_objective",
+    "code_fingerprint",
     "conditional_vae_objective",
     "data_fingerprint",
     "elbo",
@@ -85,6 +90,8 @@ __all__ = [
     "fit_pca",
     "fit_ppca",
     "gaussian_log_likelihood",
+    "generator",
+    "glue",
     "image_grid",
     "image_slider",
     "importance_weighted_bound",
@@ -109,6 +116,7 @@ __all__ = [
     "sample_box",
     "sample_fitted_normal",
     "save_weights",
+    "seed_shift",
     "set_seed",
     "train_autoencoder",
     "train_calibrated_vae",

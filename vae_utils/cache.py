@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,55 @@ def _key_hash(key: Mapping[str, Any]) -> str:
             "describe the training run by its arguments, e.g. {'c': 10.0, 'num_epochs': 5}"
         ) from error
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def code_fingerprint(*objects: object) -> str:
+    """A short SHA-256 of the source of the package's modules that ``objects`` depend on.
+
+    Part of every cache key, so that weights trained by older code are never served: edit a
+    model, a loss or the training loop, and the next run trains again.
+
+    Args:
+        objects: models (their class and its base classes count), functions and
+            ``functools.partial`` objects, e.g. ``(model, partial(vae_objective, C=1.0))``.
+
+    Returns:
+        16 hex digits over the source files of the modules that define ``objects``, of every
+        module of the package those import, and of the training loop (``train.py``).
+    """
+    package = __name__.split(".")[0]
+    names = {f"{package}.train"}
+    for obj in objects:
+        while isinstance(obj, functools.partial):
+            obj = obj.func
+        owners = type(obj).__mro__ if isinstance(obj, nn.Module) else (obj,)
+        names.update(getattr(owner, "__module__", None) or "" for owner in owners)
+    digest = hashlib.sha256()
+    for name in sorted(_with_imports(name for name in names if name.startswith(package + "."))):
+        digest.update(name.encode())
+        digest.update(Path(sys.modules[name].__file__ or "").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _with_imports(names: Iterable[str]) -> set[str]:
+    """The modules ``names`` and, transitively, every module of the same package they import."""
+    package = __name__.split(".")[0]
+    found: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in found or name not in sys.modules:
+            continue
+        found.add(name)
+        for value in vars(sys.modules[name]).values():
+            owner = (
+                value.__name__
+                if isinstance(value, type(sys))
+                else getattr(value, "__module__", None)
+            )
+            if isinstance(owner, str) and owner.startswith(package + "."):
+                todo.append(owner)
+    return found
 
 
 def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from vae_utils.cache import load_or_train
+from vae_utils.cache import code_fingerprint, load_or_train
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
@@ -27,7 +27,8 @@ from vae_utils.losses import (
     vae_objective,
 )
 from vae_utils.models import VAE, Autoencoder
-from vae_utils.train import LossFn, fit, set_seed
+from vae_utils.seeds import generator, set_seed, shifted_seed
+from vae_utils.train import LossFn, fit
 
 
 def data_fingerprint(x: torch.Tensor) -> str:
@@ -57,7 +58,8 @@ def _load_or_fit(
         "num_epochs": num_epochs,
         "batch_size": batch_size,
         "lr": lr,
-        "seed": seed,
+        "seed": shifted_seed(seed),
+        "code": code_fingerprint(model, loss_fn),  # retrain when the code that trains changes
     }
 
     def train(m: torch.nn.Module) -> list[float]:
@@ -149,7 +151,7 @@ def train_calibrated_vae(
     _load_or_fit(model, x, calibrated_vae_objective, key, num_epochs, 128, 1e-3, seed, directory)
     with torch.no_grad():  # c* = E_q ||x - d(z)||^2 / D, the variance its loss settles on
         mu, log_var = model.encode(x)
-        noise = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed))
+        noise = torch.randn(mu.shape, generator=generator(seed))
         x_hat = model.decode(mu + torch.exp(0.5 * log_var) * noise)
     return model, reconstruction_error(x, x_hat).mean().item() / x.shape[1]
 

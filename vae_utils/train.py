@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Callable
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
+from vae_utils.seeds import generator, shifted_seed
+
 # loss_fn(model, batch) -> scalar, or loss_fn(model, batch, batch_labels) when fit gets labels
 LossFn = Callable[..., torch.Tensor]
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's random generators (call it before building a model)."""
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 -- seeds the global generator that libraries use
-    torch.manual_seed(seed)
 
 
 def _check_positive_int(name: str, value: object, hint: str) -> None:
@@ -50,8 +43,9 @@ def fit(
         num_epochs: passes over ``x``.
         batch_size: examples per gradient step (the last batch of an epoch may be smaller).
         lr: Adam's learning rate.
-        seed: seeds the shuffling and any sampling inside ``loss_fn``; the same seed, model
-            initialisation and data give the same weights.
+        seed: seeds the shuffling and any sampling inside ``loss_fn`` (shifted by
+            ``$VAE_UTILS_SEED_SHIFT``, see :mod:`vae_utils.seeds`); the same seed, model
+            initialisation and data give the same weights on the same machine.
         device: where to train (``"cpu"`` by default; ``"cuda"`` if you have one).
         progress: show a tqdm bar; by default shown except when the ``CI`` variable is set.
         labels: ``(n,)`` one label per row of ``x``, shuffled with it and passed on as
@@ -78,8 +72,8 @@ def fit(
     if progress is None:
         progress = not os.environ.get("CI")
 
-    torch.manual_seed(seed)  # the noise drawn inside loss_fn (e.g. the VAE's eps)
-    shuffle = torch.Generator().manual_seed(seed)
+    torch.manual_seed(shifted_seed(seed))  # the noise drawn inside loss_fn (e.g. the VAE's eps)
+    shuffle = generator(seed)
     model.to(device).train()
     x = x.to(device)
     labels = labels.to(device) if labels is not None else None
