@@ -2,6 +2,8 @@
 #   make book   build the HTML book into _build/html
 #   make test   lint, strict book build, unit tests, doctests and every notebook (nbval)
 #   make bench  build the book, then print a table of what the course costs (benchmarks/bench.py)
+#   make robustness  every chapter over 3 seeds x torch threads 1 and 2, each with an empty cache,
+#               and a table of every claim's margin (scripts/check_robustness.py; about 1.5 hours)
 #   make clean  remove _build (including the notebook execution cache)
 
 SHELL := /bin/bash
@@ -25,7 +27,7 @@ VENDOR := .vendor
 VENDOR_HTML := $(VENDOR)/html/vendor
 VENDORED := $(VENDOR)/.vendored-mathjax-$(MATHJAX_VERSION)-widgets-$(WIDGETS_HTML_MANAGER_VERSION)-requirejs-$(REQUIREJS_VERSION)
 
-.PHONY: setup vendor book test bench clean
+.PHONY: setup vendor book test bench robustness clean
 
 setup: $(INSTALLED)
 
@@ -57,8 +59,20 @@ $(VENDORED):
 		--strip-components=1 package/require.js
 	touch $@
 
+# A chapter that fails to execute leaves its traceback in _build/html/reports/ (myst-nb), but
+# Jupyter Book still says "build succeeded": fail here instead, and show the error. After such a
+# failure the next build re-reads every page (--all), or the failed page would count as done.
+REPORTS := _build/html/reports
 book: setup vendor
-	$(JB) build .
+	if [ -d $(REPORTS) ]; then rm -rf $(REPORTS); all=--all; else all=; fi; \
+	$(JB) build . $$all
+	@if [ -d $(REPORTS) ]; then \
+		for log in $$(find $(REPORTS) -name '*.err.log' | sort); do \
+			echo; echo "=== $$log (last lines) ==="; tail -n 25 "$$log"; \
+		done; \
+		echo; echo "make book: a chapter failed to execute (tracebacks above and in $(REPORTS))"; \
+		exit 1; \
+	fi
 	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"
 
 test: setup vendor
@@ -71,6 +85,10 @@ test: setup vendor
 # Not a test: timings depend on the machine. Builds first, so every cache is warm.
 bench: book
 	$(PY) benchmarks/bench.py
+
+# Not part of `make test`: it executes every chapter six times from an empty cache.
+robustness: setup
+	$(PY) scripts/check_robustness.py $(ROBUSTNESS_ARGS)
 
 clean:
 	rm -rf _build

@@ -1,10 +1,28 @@
 """Weights round-trip without pickle, and load_or_train trains once per key."""
 
+import os
+import shutil
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
 import pytest
 import torch
 from safetensors import safe_open
 
-from vae_utils import VAE, Autoencoder, cache_root, load_or_train, load_weights, save_weights
+import vae_utils
+from vae_utils import (
+    VAE,
+    Autoencoder,
+    ConvVAE,
+    cache_root,
+    code_fingerprint,
+    load_or_train,
+    load_weights,
+    save_weights,
+    vae_objective,
+)
 
 
 def test_cache_root_follows_the_environment_variable(tmp_path, monkeypatch):
@@ -60,3 +78,47 @@ def test_load_or_train_trains_once_per_key(tmp_path):
 def test_load_or_train_rejects_a_key_that_is_not_json(tmp_path):
     with pytest.raises(ValueError, match="key must hold only JSON values"):
         load_or_train(Autoencoder(6, (4,), 2), lambda m: [], {"x": torch.zeros(1)}, tmp_path)
+
+
+def _fingerprint_of_a_copy(package_parent) -> str:
+    script = (
+        "import functools, vae_utils as vu; "
+        "print(vu.code_fingerprint(vu.VAE(4, (3,), 2), functools.partial(vu.vae_objective, c=1.0)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(package_parent)},
+        cwd=package_parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_the_cache_key_changes_with_the_code_that_trains(tmp_path):
+    shutil.copytree(Path(vae_utils.__file__).parent, tmp_path / "vae_utils")
+    losses = tmp_path / "vae_utils" / "losses.py"
+    before = _fingerprint_of_a_copy(tmp_path)
+    assert before == code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, c=1.0))
+
+    # another weight on the KL term: the same names, different training
+    source = losses.read_text()
+    assert "0.5 * (mu.pow(2)" in source
+    losses.write_text(source.replace("0.5 * (mu.pow(2)", "0.25 * (mu.pow(2)"))
+    assert _fingerprint_of_a_copy(tmp_path) != before
+
+    # code that does not train (the plots) leaves the key alone
+    losses.write_text(source)
+    plots = tmp_path / "vae_utils" / "plots.py"
+    plots.write_text(plots.read_text() + "\n# a comment\n")
+    assert _fingerprint_of_a_copy(tmp_path) == before
+
+
+def test_the_fingerprint_covers_the_model_the_loss_and_the_training_loop():
+    vae = code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, c=1.0))
+    assert (
+        code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, c=5.0)) == vae
+    )  # args: in the key
+    assert code_fingerprint(ConvVAE(2), partial(vae_objective, c=1.0)) != vae  # conv.py joins
+    assert len(vae) == 16 and int(vae, 16) >= 0

@@ -95,14 +95,14 @@ def check(
     slack = margin(value, above, below) if math.isfinite(value) else -math.inf
     _record(claim, value, above, below, slack, passed)
     if not passed:
-        bounds = " and ".join(
-            text
-            for text, bound in ((f"above {above:.4g}", above), (f"below {below:.4g}", below))
-            if bound is not None
-        )
+        bounds = []
+        if above is not None:
+            bounds.append(f"above {above:.4g}")
+        if below is not None:
+            bounds.append(f"below {below:.4g}")
         raise ClaimError(
             f"The text claims: {claim}.\n"
-            f"This run measured {value:.4g}; the claim needs a value {bounds}.\n"
+            f"This run measured {value:.4g}; the claim needs a value {' and '.join(bounds)}.\n"
             "Runs differ slightly between machines (another CPU or thread count rounds floats "
             "differently, and training then ends elsewhere), so a number quoted in the text may "
             "differ a little from yours; a claim that fails outright is a bug in the course: "

@@ -1,0 +1,78 @@
+"""One environment variable shifts every seed of the course."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from vae_utils import Autoencoder, fit, generator, seed_shift, set_seed, train_autoencoder
+from vae_utils.losses import autoencoder_objective
+
+
+def test_without_the_variable_seeds_are_used_as_given(monkeypatch):
+    monkeypatch.delenv("VAE_UTILS_SEED_SHIFT", raising=False)
+    assert seed_shift() == 0
+    assert torch.equal(
+        torch.rand(3, generator=generator(5)),
+        torch.rand(3, generator=torch.Generator().manual_seed(5)),
+    )
+
+
+def test_the_shift_moves_set_seed_and_generator_together(monkeypatch):
+    monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", "2")
+    set_seed(1)
+    shifted = (random.random(), np.random.rand(), torch.rand(1).item())  # noqa: NPY002
+    monkeypatch.delenv("VAE_UTILS_SEED_SHIFT")
+    set_seed(3)
+    assert shifted == (random.random(), np.random.rand(), torch.rand(1).item())  # noqa: NPY002
+    monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", "2")
+    expected = torch.rand(4, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(torch.rand(4, generator=generator(1)), expected)
+
+
+def test_fit_honours_the_shift(monkeypatch):
+    x = torch.rand(32, 6, generator=torch.Generator().manual_seed(0))
+
+    def trained(seed: int) -> torch.Tensor:
+        torch.manual_seed(0)  # the same initial weights every time
+        model = Autoencoder(6, (4,), 2)
+        fit(model, x, autoencoder_objective, num_epochs=2, batch_size=8, seed=seed, progress=False)
+        return model.decoder[-2].weight.detach().clone()
+
+    monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", "1")
+    shifted = trained(0)
+    monkeypatch.delenv("VAE_UTILS_SEED_SHIFT")
+    assert torch.equal(shifted, trained(1))
+    assert not torch.equal(shifted, trained(0))
+
+
+def test_recipes_cache_each_shift_apart(monkeypatch, tmp_path):
+    x = torch.rand(40, 6, generator=torch.Generator().manual_seed(0))
+    kwargs = {"latent_dim": 2, "hidden_dims": (4,), "num_epochs": 1, "directory": tmp_path}
+    monkeypatch.setenv("CI", "1")
+    monkeypatch.delenv("VAE_UTILS_SEED_SHIFT", raising=False)
+    plain, _ = train_autoencoder(x, **kwargs)
+    monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", "1")
+    shifted, _ = train_autoencoder(x, **kwargs)
+    assert len(list(tmp_path.iterdir())) == 2
+    monkeypatch.delenv("VAE_UTILS_SEED_SHIFT")
+    same_as_shifted, _ = train_autoencoder(x, seed=1, **kwargs)
+    assert len(list(tmp_path.iterdir())) == 2  # seed 1 unshifted is seed 0 shifted by 1: loaded
+    for a, b in zip(
+        shifted.state_dict().values(), same_as_shifted.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b)
+    assert not torch.equal(plain.decoder[-2].weight, shifted.decoder[-2].weight)
+
+
+@pytest.mark.parametrize("text", ["two", "1.5"])
+def test_a_shift_that_is_not_an_int_is_refused(monkeypatch, text):
+    monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", text)
+    with pytest.raises(ValueError, match="VAE_UTILS_SEED_SHIFT must be an integer"):
+        set_seed(0)
+
+
+def test_a_negative_seed_is_refused():
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        generator(-1)
