@@ -67,10 +67,13 @@ book: setup vendor
 	if [ -d $(REPORTS) ]; then rm -rf $(REPORTS); all=--all; else all=; fi; \
 	$(JB) build . $$all
 	@if [ -d $(REPORTS) ]; then \
-		for log in $$(find $(REPORTS) -name '*.err.log' | sort); do \
-			echo; echo "=== $$log (last lines) ==="; tail -n 25 "$$log"; \
+		logs=$$(find $(REPORTS) -name '*.err.log' | sort); \
+		for log in $$logs; do \
+			echo; echo "=== the end of $$log ==="; \
+			sed 's/\x1b\[[0-9;]*m//g' "$$log" | tail -n 15; \
 		done; \
-		echo; echo "make book: a chapter failed to execute (tracebacks above and in $(REPORTS))"; \
+		echo; echo "make book: these chapters failed to execute (full tracebacks in $(REPORTS)):"; \
+		for log in $$logs; do echo "  $$log"; done; \
 		exit 1; \
 	fi
 	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"

@@ -53,7 +53,7 @@ def run_configuration(seed: int, threads: int, notebooks: list[Path], out: Path)
             }
             start = time.perf_counter()
             command = [sys.executable, "-m", "pytest", str(notebook), "--nbval-lax"]
-            command += ["--nbval-current-env", "-q", "-p", "no:cacheprovider", "-x"]
+            command += ["--nbval-current-env", "-q", "-p", "no:cacheprovider"]
             done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
             seconds = time.perf_counter() - start
             claims = (
