@@ -12,9 +12,11 @@ a value is inside its bounds, as a fraction of the bound (``vae_utils.claims.mar
 It exits non-zero if any chapter failed in any configuration.
 
 Usage (``make robustness`` runs the default matrix, about an hour and a half on 2 cores):
-    python scripts/check_robustness.py [--seeds 0 1 2] [--threads 1 2] [--jobs 1] [NOTEBOOK ...]
+    python scripts/check_robustness.py [--seeds 0 1 2] [--threads 1 2] [--cores N] [NOTEBOOK ...]
 
-``--jobs 2`` runs two configurations at once; use it only with ``--threads 1`` on 2 cores.
+Configurations run side by side while their threads add up to at most ``--cores`` (by default the
+machine's cores): on 2 cores, two one-thread configurations share the machine, a two-thread one
+runs alone.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +53,7 @@ def run_configuration(seed: int, threads: int, notebooks: list[Path], out: Path)
                 "VAE_UTILS_CLAIMS_LOG": str(log),
                 "OMP_NUM_THREADS": str(threads),  # torch's intra-op threads in the kernel
                 "MKL_NUM_THREADS": str(threads),
+                "PYTHONPATH": str(ROOT),  # this tree's vae_utils, whatever is installed
             }
             start = time.perf_counter()
             command = [sys.executable, "-m", "pytest", str(notebook), "--nbval-lax"]
@@ -140,7 +144,9 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="seed shifts")
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--jobs", type=int, default=1, help="configurations run at once")
+    parser.add_argument(
+        "--cores", type=int, default=os.cpu_count() or 1, help="threads of all runs at once"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "robustness")
     args = parser.parse_args()
     notebooks = [n.resolve() for n in args.notebooks] or sorted(
@@ -148,8 +154,23 @@ def main() -> int:
     )
     args.out.mkdir(parents=True, exist_ok=True)
     matrix = [(seed, threads) for threads in args.threads for seed in args.seeds]
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(run_configuration, s, t, notebooks, args.out) for s, t in matrix]
+    free = threading.Condition()
+    cores = [args.cores]
+
+    def run_when_cores_are_free(seed: int, threads: int) -> dict:
+        need = min(threads, args.cores)
+        with free:
+            free.wait_for(lambda: cores[0] >= need)
+            cores[0] -= need
+        try:
+            return run_configuration(seed, threads, notebooks, args.out)
+        finally:
+            with free:
+                cores[0] += need
+                free.notify_all()
+
+    with ThreadPoolExecutor(max_workers=len(matrix)) as pool:
+        futures = [pool.submit(run_when_cores_are_free, s, t) for s, t in matrix]
         configurations = [future.result() for future in futures]
     text = report(configurations)
     (args.out / "robustness.md").write_text(text)
