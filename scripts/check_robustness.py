@@ -74,6 +74,17 @@ def run_configuration(seed: int, threads: int, notebooks: list[Path], out: Path)
     return {"seed": seed, "threads": threads, "name": name, "chapters": results}
 
 
+def machine() -> str:
+    """The CPU's model name (Linux) or architecture, and the core count."""
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [
+        line.split(":", 1)[1].strip()
+        for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+        if line.startswith("model name")
+    ]
+    return f"{names[0] if names else platform.machine()}, {os.cpu_count()} cores"
+
+
 def _percent(value: float) -> str:
     return f"{100 * value:+.0f}%"
 
@@ -84,9 +95,9 @@ def report(configurations: list[dict]) -> str:
     lines = [
         "# Robustness of the book's claims",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"Python {platform.python_version()}. Each configuration ran every chapter from an empty "
-        "weights cache.",
+        f"Machine: {machine()}; Python {platform.python_version()}. Each configuration ran every "
+        "chapter from an empty weights cache. Margin: how far the value is inside its bounds, as "
+        "a fraction of the bound.",
         "",
         "## Smallest margin of each chapter's claims",
         "",
