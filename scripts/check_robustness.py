@@ -1,13 +1,15 @@
 """Run every chapter under nbval for several seeds and torch thread counts; tabulate the claims.
 
 Each configuration (a seed shift and a thread count) starts from its own empty weights cache and
-runs the chapters in order, as a new reader would. Every ``vu.check`` in a chapter writes its
-value, bounds and margin to a log (``$VAE_UTILS_CLAIMS_LOG``); this script gathers the logs into
+runs the chapters in order, as a new reader would. Each chapter's result is saved as it comes, so
+parts of the matrix run at different times add up to one report (``--report-only`` tabulates
+them). Every ``vu.check`` in a chapter writes its value, bounds and margin to a log
+(``$VAE_UTILS_CLAIMS_LOG``); this script gathers the logs into
 
 - a table chapter x configuration with the smallest margin of the chapter's claims, and
 - a table of every claim: its bounds, the range of values measured and the smallest margin,
 
-printed and written to ``_build/robustness/robustness.md`` (and ``.json``). The margin is how far
+printed and written to ``_build/robustness/robustness.md``. The margin is how far
 a value is inside its bounds, as a fraction of the bound (``vae_utils.claims.margin``).
 It exits non-zero if any chapter failed in any configuration.
 
@@ -37,10 +39,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_configuration(seed: int, threads: int, notebooks: list[Path], out: Path) -> dict:
-    """Run ``notebooks`` in order with seed shift ``seed`` on ``threads`` threads, a fresh cache."""
-    name = f"seed {seed}, {threads} thread{'s' if threads > 1 else ''}"
-    results = {}
+def run_configuration(seed: int, threads: int, notebooks: list[Path], out: Path) -> None:
+    """Run ``notebooks`` in order with seed shift ``seed`` on ``threads`` threads, a fresh cache.
+
+    Each chapter's result (passed, seconds, its claims, the end of the output if it failed) is
+    written to ``out/result-s{seed}-t{threads}-{chapter}.json`` as soon as it is known.
+    """
+    name = configuration_name(seed, threads)
     with tempfile.TemporaryDirectory(prefix="vae-utils-cache-") as cache:
         for notebook in notebooks:
             log = out / f"claims-s{seed}-t{threads}-{notebook.stem}.jsonl"
@@ -63,15 +68,23 @@ def run_configuration(seed: int, threads: int, notebooks: list[Path], out: Path)
             claims = (
                 [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
             )
-            results[notebook.stem] = {
+            result = {
+                "seed": seed,
+                "threads": threads,
+                "chapter": notebook.stem,
                 "passed": done.returncode == 0,
                 "seconds": round(seconds, 1),
                 "claims": claims,
                 "output": "" if done.returncode == 0 else done.stdout[-4000:] + done.stderr[-2000:],
             }
+            path = out / f"result-s{seed}-t{threads}-{notebook.stem}.json"
+            path.write_text(json.dumps(result, indent=1))
             status = "passed" if done.returncode == 0 else "FAILED"
             print(f"[{name}] {notebook.stem}: {status} in {seconds:.0f} s", flush=True)
-    return {"seed": seed, "threads": threads, "name": name, "chapters": results}
+
+
+def configuration_name(seed: int, threads: int) -> str:
+    return f"seed {seed}, {threads} thread{'s' if threads > 1 else ''}"
 
 
 def machine() -> str:
@@ -89,27 +102,41 @@ def _percent(value: float) -> str:
     return f"{100 * value:+.0f}%"
 
 
-def report(configurations: list[dict]) -> str:
-    """The two tables, in markdown."""
-    chapters = list(configurations[0]["chapters"])
+def _margin_text(claims: list[dict]) -> str:
+    """The smallest margin of ``claims``: a percentage, or a plain number where a bound is 0."""
+    smallest = min(claims, key=lambda c: float(c["margin"]))
+    if 0.0 in (smallest["above"], smallest["below"]):
+        return f"{float(smallest['margin']):+.3g} (absolute: the bound is 0)"
+    return _percent(float(smallest["margin"]))
+
+
+def report(results: list[dict]) -> str:
+    """The two tables, in markdown, from the chapters' results (any subset of the matrix)."""
+    configurations = sorted({(r["threads"], r["seed"]) for r in results})
+    chapters = sorted({r["chapter"] for r in results})
+    found = {(r["chapter"], r["threads"], r["seed"]): r for r in results}
+    names = [configuration_name(seed, threads) for threads, seed in configurations]
     lines = [
         "# Robustness of the book's claims",
         "",
-        f"Machine: {machine()}; Python {platform.python_version()}. Each configuration ran every "
-        "chapter from an empty weights cache. Margin: how far the value is inside its bounds, as "
-        "a fraction of the bound.",
+        f"Machine: {machine()}; Python {platform.python_version()}. Each configuration ran the "
+        "chapters in order from an empty weights cache. Margin: how far the value is inside its "
+        "bounds, as a fraction of the bound; each cell gives the chapter's smallest margin and "
+        "its time.",
         "",
         "## Smallest margin of each chapter's claims",
         "",
-        "| chapter | " + " | ".join(c["name"] for c in configurations) + " |",
-        "|---|" + "---|" * len(configurations),
+        "| chapter | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
     ]
     for chapter in chapters:
         cells = []
-        for configuration in configurations:
-            result = configuration["chapters"][chapter]
-            margins = [float(c["margin"]) for c in result["claims"]]
-            text = _percent(min(margins)) if margins else "no claims"
+        for threads, seed in configurations:
+            result = found.get((chapter, threads, seed))
+            if result is None:
+                cells.append("not run")
+                continue
+            text = _margin_text(result["claims"]) if result["claims"] else "no claims"
             if not result["passed"]:
                 text = f"**FAILED** ({text})"
             cells.append(f"{text}, {result['seconds']:.0f} s")
@@ -123,10 +150,9 @@ def report(configurations: list[dict]) -> str:
         "|---|---|---|---|---|---|",
     ]
     by_claim: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for configuration in configurations:
-        for chapter, result in configuration["chapters"].items():
-            for claim in result["claims"]:
-                by_claim[chapter, claim["claim"]].append(claim)
+    for result in sorted(results, key=lambda r: r["chapter"]):
+        for claim in result["claims"]:
+            by_claim[result["chapter"], claim["claim"]].append(claim)
     for (chapter, text), claims in by_claim.items():
         values = [float(c["value"]) for c in claims]
         bounds = " and ".join(
@@ -134,19 +160,15 @@ def report(configurations: list[dict]) -> str:
             for side in ("above", "below")
             if claims[0][side] is not None
         )
-        smallest = min(float(c["margin"]) for c in claims)
         lines.append(
             f"| {chapter} | {text} | {bounds} | {min(values):.4g} to {max(values):.4g} | "
-            f"{_percent(smallest)} | {len(claims)} |"
+            f"{_margin_text(claims)} | {len(claims)} |"
         )
-    failures = [
-        (configuration["name"], chapter, result["output"])
-        for configuration in configurations
-        for chapter, result in configuration["chapters"].items()
-        if not result["passed"]
-    ]
-    for name, chapter, output in failures:
-        lines += ["", f"## {chapter} failed with {name}", "", "```", output.strip(), "```"]
+    for result in results:
+        if not result["passed"]:
+            name = configuration_name(result["seed"], result["threads"])
+            lines += ["", f"## {result['chapter']} failed with {name}", "", "```"]
+            lines += [result["output"].strip(), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -159,6 +181,9 @@ def main() -> int:
         "--cores", type=int, default=os.cpu_count() or 1, help="threads of all runs at once"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "robustness")
+    parser.add_argument(
+        "--report-only", action="store_true", help="only tabulate the results already in --out"
+    )
     args = parser.parse_args()
     notebooks = [n.resolve() for n in args.notebooks] or sorted(
         (ROOT / "notebooks").glob("*.ipynb")
@@ -180,15 +205,16 @@ def main() -> int:
                 cores[0] += need
                 free.notify_all()
 
-    with ThreadPoolExecutor(max_workers=len(matrix)) as pool:
-        futures = [pool.submit(run_when_cores_are_free, s, t) for s, t in matrix]
-        configurations = [future.result() for future in futures]
-    text = report(configurations)
+    if not args.report_only:
+        with ThreadPoolExecutor(max_workers=len(matrix)) as pool:
+            for future in [pool.submit(run_when_cores_are_free, s, t) for s, t in matrix]:
+                future.result()
+    results = [json.loads(path.read_text()) for path in sorted(args.out.glob("result-*.json"))]
+    text = report(results)
     (args.out / "robustness.md").write_text(text)
-    (args.out / "robustness.json").write_text(json.dumps(configurations, indent=1))
     print(text)
     print(f"written to {args.out / 'robustness.md'}")
-    failed = any(not r["passed"] for c in configurations for r in c["chapters"].values())
+    failed = any(not r["passed"] for r in results)
     return 1 if failed else 0
 
 
