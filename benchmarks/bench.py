@@ -65,7 +65,7 @@ def plain_loop(model: torch.nn.Module, x: torch.Tensor, num_epochs: int) -> None
         for start in range(0, len(x), BATCH_SIZE):
             batch = x[order[start : start + BATCH_SIZE]]
             x_hat, mu, log_var = model(batch)
-            loss = vu.vae_loss(batch, x_hat, mu, log_var, c=C).mean()
+            loss = vu.vae_loss(batch, x_hat, mu, log_var, C=C).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -78,8 +78,11 @@ def training_throughput(x: torch.Tensor, num_epochs: int, repeats: int) -> tuple
         torch.manual_seed(0)
         return vu.VAE(784, (400,), 20)
 
-    fit = partial(vu.fit, loss_fn=partial(vu.vae_objective, c=C), batch_size=BATCH_SIZE)
-    fit(new_model(), x[:10_000], num_epochs=1, progress=False)  # warm up both paths
+    def fit(model: vu.VAE, x: torch.Tensor, num_epochs: int) -> None:
+        config = vu.TrainConfig(num_epochs=num_epochs, batch_size=BATCH_SIZE)
+        vu.fit(model, x, partial(vu.vae_objective, C=C), config, progress=False)
+
+    fit(new_model(), x[:10_000], num_epochs=1)  # warm up both paths
     plain_loop(new_model(), x[:10_000], num_epochs=1)
     rates: dict[str, list[float]] = {"fit": [], "plain": []}
     for _ in range(repeats):
@@ -87,7 +90,7 @@ def training_throughput(x: torch.Tensor, num_epochs: int, repeats: int) -> tuple
             model = new_model()
             start = time.perf_counter()
             if name == "fit":
-                fit(model, x, num_epochs=num_epochs, progress=False)
+                fit(model, x, num_epochs)
             else:
                 plain_loop(model, x, num_epochs)
             rates[name].append(num_epochs * len(x) / (time.perf_counter() - start))

@@ -20,9 +20,7 @@ import torch
 from tqdm import tqdm
 
 import vae_utils as vu
-from vae_utils.bernoulli import SHIPPED_WEIGHTS, binarize, load_shipped_bernoulli_vae
-
-RESULT = SHIPPED_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
+from vae_utils.bernoulli import SHIPPED_RESULT, binarize, load_shipped_bernoulli_vae
 
 
 def main() -> None:
@@ -30,7 +28,7 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=5000, help="k")
     parser.add_argument("--batch-size", type=int, default=50, help="test images at a time")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", type=Path, default=RESULT)
+    parser.add_argument("--output", type=Path, default=SHIPPED_RESULT)
     args = parser.parse_args()
 
     model = load_shipped_bernoulli_vae()

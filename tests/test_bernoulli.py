@@ -7,13 +7,15 @@ import pytest
 import torch
 
 from vae_utils.bernoulli import (
+    SHIPPED_WEIGHTS,
     BernoulliVAE,
     bernoulli_log_likelihood,
     bernoulli_negative_elbo,
     binarize,
     load_shipped_bernoulli_vae,
+    shipped_bernoulli_record,
 )
-from vae_utils.cache import save_weights
+from vae_utils.cache import read_metadata, save_weights
 from vae_utils.likelihood import elbo, importance_weighted_bound
 from vae_utils.losses import kl_to_standard_normal
 
@@ -96,3 +98,19 @@ def test_shipped_weights_are_checked_before_they_are_loaded(tmp_path):
     )
     with pytest.raises(ValueError, match="corrupted or was retrained"):
         load_shipped_bernoulli_vae(path, sha256="0" * 64)
+
+
+def test_the_shipped_record_holds_the_training_metadata_and_the_evaluation():
+    record = shipped_bernoulli_record()
+    assert record["training"] == read_metadata(SHIPPED_WEIGHTS)
+    assert record["training"]["minutes"] > 0 and len(record["training"]["history"]) > 0
+    assert record["evaluation"]["elbo_nats"] < record["evaluation"]["log_likelihood_nats"] < 0
+    assert record["evaluation"]["num_samples"] >= 1000
+
+
+def test_the_bernoulli_likelihood_is_the_models_own_method():
+    model = BernoulliVAE(20, (8,), 3)
+    x, z = _binary(), torch.randn(4, 64, 3)  # four draws per image
+    expected = torch.distributions.Bernoulli(logits=model.decode_logits(z)).log_prob(x).sum(-1)
+    assert torch.allclose(model.log_likelihood(x, z), expected, atol=1e-5)
+    assert model.log_likelihood(x, z).shape == (4, 64)

@@ -83,7 +83,7 @@ def test_load_or_train_rejects_a_key_that_is_not_json(tmp_path):
 def _fingerprint_of_a_copy(package_parent) -> str:
     script = (
         "import functools, vae_utils as vu; "
-        "print(vu.code_fingerprint(vu.VAE(4, (3,), 2), functools.partial(vu.vae_objective, c=1.0)))"
+        "print(vu.code_fingerprint(vu.VAE(4, (3,), 2), functools.partial(vu.vae_objective, C=1.0)))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -100,7 +100,7 @@ def test_the_cache_key_changes_with_the_code_that_trains(tmp_path):
     shutil.copytree(Path(vae_utils.__file__).parent, tmp_path / "vae_utils")
     losses = tmp_path / "vae_utils" / "losses.py"
     before = _fingerprint_of_a_copy(tmp_path)
-    assert before == code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, c=1.0))
+    assert before == code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, C=1.0))
 
     # another weight on the KL term: the same names, different training
     source = losses.read_text()
@@ -116,9 +116,9 @@ def test_the_cache_key_changes_with_the_code_that_trains(tmp_path):
 
 
 def test_the_fingerprint_covers_the_model_the_loss_and_the_training_loop():
-    vae = code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, c=1.0))
+    vae = code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, C=1.0))
     assert (
-        code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, c=5.0)) == vae
+        code_fingerprint(VAE(4, (3,), 2), partial(vae_objective, C=5.0)) == vae
     )  # args: in the key
-    assert code_fingerprint(ConvVAE(2), partial(vae_objective, c=1.0)) != vae  # conv.py joins
+    assert code_fingerprint(ConvVAE(2), partial(vae_objective, C=1.0)) != vae  # conv.py joins
     assert len(vae) == 16 and int(vae, 16) >= 0

@@ -10,7 +10,7 @@ from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
 from vae_utils.likelihood import elbo
 from vae_utils.losses import vae_loss
-from vae_utils.train import fit
+from vae_utils.train import TrainConfig, fit
 
 
 def _two_classes(n=200, seed=0):
@@ -27,7 +27,8 @@ def test_fit_with_labels_trains_a_classifier_that_separates_two_classes():
     x, y = _two_classes()
     torch.manual_seed(0)
     model = Classifier(16, (8,), 2)
-    history = fit(model, x, classifier_objective, num_epochs=20, lr=1e-2, labels=y, progress=False)
+    config = TrainConfig(num_epochs=20, lr=1e-2)
+    history = fit(model, x, classifier_objective, config, labels=y, progress=False)
     assert history[-1] < 0.5 * history[0]
     test_x, test_y = _two_classes(seed=1)
     assert accuracy(model, test_x, test_y) == 1.0
@@ -44,8 +45,8 @@ def test_the_conditional_decoder_uses_the_label():
     x, y = _two_classes()
     torch.manual_seed(0)
     model = ConditionalVAE(16, (16,), 1, num_classes=2)
-    loss_fn = partial(conditional_vae_objective, c=10.0)
-    fit(model, x, loss_fn, num_epochs=30, lr=1e-2, labels=y, progress=False)
+    loss_fn = partial(conditional_vae_objective, C=10.0)
+    fit(model, x, loss_fn, TrainConfig(num_epochs=30, lr=1e-2), labels=y, progress=False)
     z = torch.zeros(1, 1)
     with torch.no_grad():
         left, right = model.decode(z, torch.tensor([0])), model.decode(z, torch.tensor([1]))
@@ -57,7 +58,7 @@ def test_the_conditional_decoder_uses_the_label():
 def test_conditional_objective_is_the_course_loss():
     model, (x, y) = ConditionalVAE(16, (8,), 2, num_classes=2), _two_classes(n=10)
     torch.manual_seed(0)
-    loss = conditional_vae_objective(model, x, y, c=3.0)
+    loss = conditional_vae_objective(model, x, y, C=3.0)
     torch.manual_seed(0)
     x_hat, mu, log_var = model(x, y)
     assert loss.item() == pytest.approx(vae_loss(x, x_hat, mu, log_var, 3.0).item())

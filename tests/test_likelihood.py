@@ -11,11 +11,11 @@ from vae_utils.likelihood import (
     PPCA,
     elbo,
     fit_ppca,
-    gaussian_log_likelihood,
     importance_weighted_bound,
     ppca_log_likelihood,
     ppca_posterior,
 )
+from vae_utils.losses import gaussian_log_likelihood
 
 
 def _data(n=400, dim=5, seed=0):

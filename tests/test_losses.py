@@ -61,7 +61,7 @@ def test_vae_loss_on_a_hand_worked_case():
     # KL: 0.5 * (1 + 1 - 1 - 0) = 0.5 and 0.5 * (0 + 2 - 1 - ln 2) = 0.5 - ln(2) / 2
     kl = [0.5, 0.5 - math.log(2.0) / 2]
     expected = ((3.0 * 1.0 + kl[0]) + (3.0 * 0.25 + kl[1])) / 2
-    assert vae_loss(x, x_hat, mu, log_var, c=3.0).item() == pytest.approx(expected, rel=1e-6)
+    assert vae_loss(x, x_hat, mu, log_var, C=3.0).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_objectives_use_the_model_outputs():
@@ -69,7 +69,7 @@ def test_objectives_use_the_model_outputs():
     model = VAE(6, (4,), 2)
     x = torch.rand(5, 6)
     torch.manual_seed(1)
-    loss = vae_objective(model, x, c=2.0)
+    loss = vae_objective(model, x, C=2.0)
     torch.manual_seed(1)
     x_hat, mu, log_var = model(x)
     assert loss.item() == pytest.approx(vae_loss(x, x_hat, mu, log_var, 2.0).item())
@@ -78,11 +78,11 @@ def test_objectives_use_the_model_outputs():
     assert autoencoder_objective(linear, x).item() == pytest.approx(expected.item())
 
 
-@pytest.mark.parametrize("c", [0.0, -1.0, float("nan"), float("inf"), "1", True])
-def test_vae_loss_rejects_a_bad_c(c):
+@pytest.mark.parametrize("C", [0.0, -1.0, float("nan"), float("inf"), "1", True])
+def test_vae_loss_rejects_a_bad_loss_weight(C):
     x = torch.zeros(2, 3)
-    with pytest.raises(ValueError, match="c must be a positive number"):
-        vae_loss(x, x, torch.zeros(2, 1), torch.zeros(2, 1), c)
+    with pytest.raises(ValueError, match="C must be a positive number"):
+        vae_loss(x, x, torch.zeros(2, 1), torch.zeros(2, 1), C)
 
 
 def test_losses_reject_wrong_shapes():
@@ -97,8 +97,7 @@ def test_losses_reject_wrong_shapes():
 
 
 def test_calibrated_objective_is_the_gaussian_negative_elbo_at_the_best_variance():
-    from vae_utils.likelihood import gaussian_log_likelihood
-    from vae_utils.losses import calibrated_vae_objective
+    from vae_utils.losses import calibrated_vae_objective, gaussian_log_likelihood
     from vae_utils.models import VAE
 
     torch.manual_seed(0)

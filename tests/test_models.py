@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from vae_utils import VAE, Autoencoder, mlp
+from vae_utils import VAE, Autoencoder, BaseVAE, ConvVAE, mlp, reparameterize
 
 
 def test_mlp_layers_and_shape():
@@ -49,7 +49,7 @@ def test_reparameterize_has_the_right_mean_and_spread_and_passes_gradients():
     torch.manual_seed(0)
     mu = torch.full((100_000, 1), 2.0, requires_grad=True)
     log_var = torch.full((100_000, 1), torch.log(torch.tensor(0.25)).item(), requires_grad=True)
-    z = VAE.reparameterize(mu, log_var)
+    z = reparameterize(mu, log_var)
     assert z.mean().item() == pytest.approx(2.0, abs=0.01)
     assert z.std().item() == pytest.approx(0.5, abs=0.01)
     z.sum().backward()
@@ -78,3 +78,33 @@ def test_mlp_and_sample_reject_bad_arguments():
         mlp((784,))
     with pytest.raises(ValueError, match="num_samples must be a positive int"):
         VAE(4, (3,), 2).sample(0)
+
+
+def test_reparameterize_follows_its_generator_and_refuses_mismatched_shapes():
+    mu, log_var = torch.zeros(3, 2), torch.zeros(3, 2)
+    first = reparameterize(mu, log_var, torch.Generator().manual_seed(5))
+    again = reparameterize(mu, log_var, torch.Generator().manual_seed(5))
+    assert torch.equal(first, again)
+    assert torch.equal(first, torch.randn(3, 2, generator=torch.Generator().manual_seed(5)))
+    with pytest.raises(ValueError, match="mu and log_var must have one shape"):
+        reparameterize(mu, torch.zeros(3, 1))
+
+
+def test_every_vae_shares_the_base_and_its_gaussian_likelihood():
+    torch.manual_seed(0)
+    x = torch.rand(6, 784)
+    for model in (VAE(784, (16,), 3), ConvVAE(latent_dim=3, channels=(2, 4))):
+        assert isinstance(model, BaseVAE)
+        z = torch.randn(2, 6, 3)  # two draws per image
+        x_hat = model.decode(z)
+        expected = torch.distributions.Normal(x_hat, 0.1**0.5).log_prob(x).sum(-1)
+        assert torch.allclose(model.log_likelihood(x, z, 0.1), expected, rtol=1e-5)
+        with pytest.raises(ValueError, match="variance is needed for a Gaussian decoder"):
+            model.log_likelihood(x, z)
+
+
+def test_the_base_class_takes_any_encoder_and_decoder():
+    model = BaseVAE(torch.nn.Linear(5, 4), torch.nn.Linear(2, 5), input_dim=5, latent_dim=2)
+    x_hat, mu, log_var = model(torch.zeros(3, 5))
+    assert x_hat.shape == (3, 5) and mu.shape == log_var.shape == (3, 2)
+    assert model.sample(4).shape == (4, 5)

@@ -109,3 +109,20 @@ def test_deploy_workflow_can_rewrite_the_repository_url():
 def test_no_unfilled_placeholder_is_left_in_the_text(path):
     cells = json.loads(path.read_text())["cells"]
     assert not [c for c in cells if "PLACEHOLDER" in "".join(c["source"])]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_solutions_with_code_are_executed_cells(path):
+    # a ```python fence inside {solution} never runs; the gated form runs its code cells
+    for cell in json.loads(path.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and "{solution}" in source:
+            assert "```python" not in source, f"use solution-start / solution-end:\n{source}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_loss_weight_is_passed_as_upper_case_C(path):
+    # the book's glossary: C is the loss weight, c the decoder variance
+    for cell in _code_cells(path):
+        source = "".join(cell["source"])
+        assert not re.search(r"[(,]\s*c=", source), f"pass the loss weight as C=:\n{source}"

@@ -39,7 +39,9 @@ def test_components_are_orthonormal_and_sorted():
 
 
 def test_bad_input_is_rejected():
-    with pytest.raises(ValueError, match=r"x must be a tensor of shape \(n, input_dim\)"):
+    with pytest.raises(
+        ValueError, match=r"x must be a tensor of shape \(n, features\) with n >= 2"
+    ):
         fit_pca(torch.zeros(1, 5))
     pca = fit_pca(_data())
     with pytest.raises(ValueError, match="num_components must be between 1 and 5, got 6"):

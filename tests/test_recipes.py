@@ -5,6 +5,9 @@ import torch
 
 import vae_utils.recipes as recipes
 from vae_utils.recipes import data_fingerprint, train_autoencoder, train_vae
+from vae_utils.train import TrainConfig
+
+TWO_EPOCHS = TrainConfig(num_epochs=2)
 
 
 def _data():
@@ -22,39 +25,48 @@ def test_fingerprint_changes_with_the_data():
 @pytest.mark.parametrize("train", [train_autoencoder, lambda x, **kw: train_vae(x, 2.0, **kw)])
 def test_second_call_loads_instead_of_training(train, tmp_path, monkeypatch):
     x = _data()
-    first, history = train(x, hidden_dims=(8,), num_epochs=2, directory=tmp_path)
+    first, history = train(x, hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path)
     assert len(history) == 2
 
     def no_training(*args, **kwargs):
         raise AssertionError("fit was called although the weights were cached")
 
     monkeypatch.setattr(recipes, "fit", no_training)
-    second, cached_history = train(x, hidden_dims=(8,), num_epochs=2, directory=tmp_path)
+    second, cached_history = train(x, hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path)
     assert cached_history == history
     for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     with pytest.raises(AssertionError, match="fit was called"):
-        train(x, hidden_dims=(8,), num_epochs=3, directory=tmp_path)  # another key trains
+        train(
+            x, hidden_dims=(8,), config=TrainConfig(num_epochs=3), directory=tmp_path
+        )  # another key trains
 
 
 def test_sweep_trains_one_model_per_c_in_order_then_loads_them(tmp_path, monkeypatch):
     x = _data()
     models = recipes.train_vae_sweep(
-        x, [0.1, 10.0], hidden_dims=(8,), num_epochs=2, directory=tmp_path, progress=False
+        x, [0.1, 10.0], hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path, progress=False
     )
     assert len(models) == 2 and len(list(tmp_path.iterdir())) == 2
-    single, _ = train_vae(x, 10.0, hidden_dims=(8,), num_epochs=2, directory=tmp_path)
+    single, _ = train_vae(x, 10.0, hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path)
     for a, b in zip(models[1].state_dict().values(), single.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
     monkeypatch.setattr(recipes, "fit", lambda *args, **kwargs: pytest.fail("fit was called"))
     again = recipes.train_vae_sweep(
-        x, [10.0, 0.1], hidden_dims=(8,), num_epochs=2, directory=tmp_path, progress=False
+        x, [10.0, 0.1], hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path, progress=False
     )
     assert torch.equal(again[0].decode(torch.zeros(1, 2)), models[1].decode(torch.zeros(1, 2)))
 
 
-@pytest.mark.parametrize("c_values", [[], [1.0, 0.0], [-1.0]])
-def test_sweep_rejects_bad_weights(c_values, tmp_path):
-    with pytest.raises(ValueError, match="c_values must be a non-empty list of positive"):
-        recipes.train_vae_sweep(_data(), c_values, directory=tmp_path)
+@pytest.mark.parametrize("C_values", [[], [1.0, 0.0], [-1.0]])
+def test_sweep_rejects_bad_weights(C_values, tmp_path):
+    with pytest.raises(ValueError, match="C_values must be a non-empty list of positive"):
+        recipes.train_vae_sweep(_data(), C_values, directory=tmp_path)
+
+
+@pytest.mark.parametrize("C", [0.0, -1.0, float("inf"), True])
+def test_recipes_reject_a_bad_loss_weight_before_training(C, tmp_path):
+    with pytest.raises(ValueError, match="C must be a positive number"):
+        train_vae(_data(), C, directory=tmp_path)
+    assert not list(tmp_path.iterdir())

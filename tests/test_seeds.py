@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from vae_utils import Autoencoder, fit, generator, seed_shift, set_seed, train_autoencoder
+from vae_utils import (
+    Autoencoder,
+    TrainConfig,
+    fit,
+    generator,
+    seed_shift,
+    set_seed,
+    train_autoencoder,
+)
 from vae_utils.losses import autoencoder_objective
 
 
@@ -37,7 +45,8 @@ def test_fit_honours_the_shift(monkeypatch):
     def trained(seed: int) -> torch.Tensor:
         torch.manual_seed(0)  # the same initial weights every time
         model = Autoencoder(6, (4,), 2)
-        fit(model, x, autoencoder_objective, num_epochs=2, batch_size=8, seed=seed, progress=False)
+        config = TrainConfig(num_epochs=2, batch_size=8, seed=seed)
+        fit(model, x, autoencoder_objective, config, progress=False)
         return model.decoder[-2].weight.detach().clone()
 
     monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", "1")
@@ -49,15 +58,16 @@ def test_fit_honours_the_shift(monkeypatch):
 
 def test_recipes_cache_each_shift_apart(monkeypatch, tmp_path):
     x = torch.rand(40, 6, generator=torch.Generator().manual_seed(0))
-    kwargs = {"latent_dim": 2, "hidden_dims": (4,), "num_epochs": 1, "directory": tmp_path}
+    kwargs = {"latent_dim": 2, "hidden_dims": (4,), "directory": tmp_path}
+    one_epoch = TrainConfig(num_epochs=1)
     monkeypatch.setenv("CI", "1")
     monkeypatch.delenv("VAE_UTILS_SEED_SHIFT", raising=False)
-    plain, _ = train_autoencoder(x, **kwargs)
+    plain, _ = train_autoencoder(x, config=one_epoch, **kwargs)
     monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", "1")
-    shifted, _ = train_autoencoder(x, **kwargs)
+    shifted, _ = train_autoencoder(x, config=one_epoch, **kwargs)
     assert len(list(tmp_path.iterdir())) == 2
     monkeypatch.delenv("VAE_UTILS_SEED_SHIFT")
-    same_as_shifted, _ = train_autoencoder(x, seed=1, **kwargs)
+    same_as_shifted, _ = train_autoencoder(x, config=TrainConfig(1, seed=1), **kwargs)
     assert len(list(tmp_path.iterdir())) == 2  # seed 1 unshifted is seed 0 shifted by 1: loaded
     for a, b in zip(
         shifted.state_dict().values(), same_as_shifted.state_dict().values(), strict=True
@@ -74,5 +84,5 @@ def test_a_shift_that_is_not_an_int_is_refused(monkeypatch, text):
 
 
 def test_a_negative_seed_is_refused():
-    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
         generator(-1)

@@ -5,7 +5,15 @@ from functools import partial
 import pytest
 import torch
 
-from vae_utils import VAE, Autoencoder, autoencoder_objective, fit, set_seed, vae_objective
+from vae_utils import (
+    VAE,
+    Autoencoder,
+    TrainConfig,
+    autoencoder_objective,
+    fit,
+    set_seed,
+    vae_objective,
+)
 
 
 def _data(n: int = 256, dim: int = 8) -> torch.Tensor:
@@ -19,14 +27,17 @@ def _data(n: int = 256, dim: int = 8) -> torch.Tensor:
 def _trained_vae(seed: int) -> tuple[VAE, list[float]]:
     set_seed(123)
     model = VAE(8, (16,), 2)
-    history = fit(model, _data(), partial(vae_objective, c=50.0), num_epochs=3, seed=seed)
+    history = fit(
+        model, _data(), partial(vae_objective, C=50.0), TrainConfig(num_epochs=3, seed=seed)
+    )
     return model, history
 
 
 def test_fit_reduces_the_loss():
     set_seed(0)
     model = Autoencoder(8, (16,), 2)
-    history = fit(model, _data(), autoencoder_objective, num_epochs=30, batch_size=32, lr=3e-3)
+    config = TrainConfig(num_epochs=30, batch_size=32, lr=3e-3)
+    history = fit(model, _data(), autoencoder_objective, config)
     assert len(history) == 30
     assert history[-1] < 0.5 * history[0]
     assert not model.training  # handed back in eval mode
@@ -51,13 +62,25 @@ def test_same_seed_gives_identical_weights_and_other_seed_does_not():
         ({"num_epochs": 0}, "num_epochs must be a positive int"),
         ({"batch_size": -5}, "batch_size must be a positive int"),
         ({"lr": 0.0}, "lr must be a positive number"),
+        ({"lr": float("nan")}, "lr must be a positive number"),
+        ({"seed": -1}, "seed must be an int >= 0"),
+        ({"num_epochs": True}, "num_epochs must be a positive int"),
     ],
 )
-def test_fit_rejects_bad_arguments(kwargs, message):
+def test_train_config_rejects_bad_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        fit(Autoencoder(8, (4,), 2), _data(), autoencoder_objective, **kwargs)
+        TrainConfig(**kwargs)
+
+
+def test_fit_takes_its_settings_as_a_train_config():
+    with pytest.raises(ValueError, match="config must be a TrainConfig"):
+        fit(Autoencoder(8, (4,), 2), _data(), autoencoder_objective, {"num_epochs": 2})
+    history = fit(
+        Autoencoder(8, (4,), 2), _data(), autoencoder_objective, progress=False
+    )  # TrainConfig() by default
+    assert len(history) == TrainConfig().num_epochs
 
 
 def test_fit_rejects_unflattened_images():
-    with pytest.raises(ValueError, match=r"x must be a non-empty tensor of shape \(n, input_dim\)"):
+    with pytest.raises(ValueError, match=r"x must be a tensor of shape \(n, features\)"):
         fit(Autoencoder(784, (4,), 2), torch.zeros(4, 28, 28), autoencoder_objective)

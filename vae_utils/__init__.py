@@ -7,8 +7,16 @@ from vae_utils.bernoulli import (
     bernoulli_negative_elbo,
     binarize,
     load_shipped_bernoulli_vae,
+    shipped_bernoulli_record,
 )
-from vae_utils.cache import cache_root, code_fingerprint, load_or_train, load_weights, save_weights
+from vae_utils.cache import (
+    cache_root,
+    code_fingerprint,
+    load_or_train,
+    load_weights,
+    read_metadata,
+    save_weights,
+)
 from vae_utils.claims import ClaimError, check, glue
 from vae_utils.classifier import Classifier, accuracy, classifier_objective
 from vae_utils.collapse import active_units, kl_per_dimension
@@ -20,7 +28,6 @@ from vae_utils.likelihood import (
     PPCA,
     elbo,
     fit_ppca,
-    gaussian_log_likelihood,
     importance_weighted_bound,
     ppca_log_likelihood,
     ppca_posterior,
@@ -28,13 +35,21 @@ from vae_utils.likelihood import (
 from vae_utils.losses import (
     autoencoder_objective,
     calibrated_vae_objective,
+    gaussian_log_likelihood,
     kl_to_standard_normal,
     reconstruction_error,
     vae_loss,
     vae_objective,
 )
 from vae_utils.metrics import median_bandwidth, mmd
-from vae_utils.models import VAE, Autoencoder, mlp
+from vae_utils.models import (
+    VAE,
+    Autoencoder,
+    BaseVAE,
+    mlp,
+    mlp_encoder_decoder,
+    reparameterize,
+)
 from vae_utils.pca import PCA, fit_pca, principal_angles
 from vae_utils.plots import (
     CLASS_COLORS,
@@ -51,11 +66,12 @@ from vae_utils.recipes import (
     train_classifier,
     train_conditional_vae,
     train_conv_vae,
+    train_or_load,
     train_vae,
     train_vae_sweep,
 )
 from vae_utils.seeds import generator, seed_shift, set_seed
-from vae_utils.train import fit
+from vae_utils.train import TrainConfig, fit
 from vae_utils.widgets import figure_to_png, image_slider
 
 __all__ = [
@@ -66,11 +82,13 @@ __all__ = [
     "PPCA",
     "VAE",
     "Autoencoder",
+    "BaseVAE",
     "BernoulliVAE",
     "ClaimError",
     "Classifier",
     "ConditionalVAE",
     "ConvVAE",
+    "TrainConfig",
     "accuracy",
     "active_units",
     "autoencoder_objective",
@@ -105,6 +123,7 @@ __all__ = [
     "load_weights",
     "median_bandwidth",
     "mlp",
+    "mlp_encoder_decoder",
     "mmd",
     "plot_images",
     "plot_latent_scatter",
@@ -112,17 +131,21 @@ __all__ = [
     "ppca_log_likelihood",
     "ppca_posterior",
     "principal_angles",
+    "read_metadata",
     "reconstruction_error",
+    "reparameterize",
     "sample_box",
     "sample_fitted_normal",
     "save_weights",
     "seed_shift",
     "set_seed",
+    "shipped_bernoulli_record",
     "train_autoencoder",
     "train_calibrated_vae",
     "train_classifier",
     "train_conditional_vae",
     "train_conv_vae",
+    "train_or_load",
     "train_vae",
     "train_vae_sweep",
     "traverse",

@@ -10,23 +10,27 @@ images binarised once with a fixed seed).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from vae_utils.cache import load_weights
+from vae_utils.cache import load_weights, read_metadata
 from vae_utils.losses import kl_to_standard_normal
-from vae_utils.models import VAE, mlp
+from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
 SHIPPED_SHA256 = "ae0086d2fb0b2e4aedb83ab504ca3964d61692c075f406b489d0c55e97d27ff0"
+# Its test log-likelihood, written by scripts/evaluate_bernoulli_vae.py.
+SHIPPED_RESULT = SHIPPED_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
 
 
-class BernoulliVAE(VAE):
-    """A :class:`vae_utils.VAE` whose decoder returns one logit per pixel (no sigmoid).
+class BernoulliVAE(BaseVAE):
+    """A VAE whose decoder returns one logit per pixel: ``p(x | z)`` is a product of Bernoullis.
 
     ``decode`` still returns images in [0, 1] (the probabilities, for plotting);
     ``decode_logits`` returns what the likelihood needs.
@@ -40,8 +44,10 @@ class BernoulliVAE(VAE):
     def __init__(
         self, input_dim: int = 784, hidden_dims: Sequence[int] = (300, 300), latent_dim: int = 40
     ) -> None:
-        super().__init__(input_dim, hidden_dims, latent_dim)
-        self.decoder = mlp((latent_dim, *reversed(tuple(hidden_dims)), input_dim))
+        encoder, decoder = mlp_encoder_decoder(
+            input_dim, hidden_dims, latent_dim, encoder_outputs=2 * latent_dim
+        )  # no sigmoid: the decoder's outputs are logits
+        super().__init__(encoder, decoder, input_dim, latent_dim)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """``z: (..., latent_dim)`` -> logits ``(..., input_dim)``."""
@@ -50,6 +56,18 @@ class BernoulliVAE(VAE):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``z: (..., latent_dim)`` -> pixel probabilities ``(..., input_dim)`` in [0, 1]."""
         return torch.sigmoid(self.decoder(z))
+
+    def log_likelihood(
+        self, x: torch.Tensor, z: torch.Tensor, variance: float | None = None
+    ) -> torch.Tensor:
+        """``log p(x | z)`` of binary ``x: (n, input_dim)`` for ``z: (..., n, latent_dim)``.
+
+        Returns:
+            ``(..., n)``. A Bernoulli decoder has no variance: ``variance`` must be ``None``.
+        """
+        if variance is not None:
+            raise ValueError("a BernoulliVAE has no decoder variance; pass variance=None")
+        return bernoulli_log_likelihood(x, self.decode_logits(z))
 
 
 def load_shipped_bernoulli_vae(
@@ -81,6 +99,21 @@ def load_shipped_bernoulli_vae(
     return model.eval()
 
 
+def shipped_bernoulli_record() -> dict[str, dict[str, Any]]:
+    """What the shipped Bernoulli VAE's scripts recorded, without building a model.
+
+    Returns:
+        ``{"training": ..., "evaluation": ...}``: the metadata that
+        ``scripts/train_bernoulli_vae.py`` saved with the weights (settings, ``minutes``, ...) and
+        the test log-likelihood that ``scripts/evaluate_bernoulli_vae.py`` wrote
+        (``log_likelihood_nats``, ``standard_error_nats``, ``binarization_seed``, ...).
+    """
+    return {
+        "training": read_metadata(SHIPPED_WEIGHTS),
+        "evaluation": json.loads(SHIPPED_RESULT.read_text()),
+    }
+
+
 def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Draw binary images ``x_bin ~ Bernoulli(x)`` from grey levels ``x: (n, D)`` in [0, 1]."""
     if x.min() < 0 or x.max() > 1:
@@ -110,6 +143,5 @@ def bernoulli_negative_elbo(
     dimensions.
     """
     mu, log_var = model.encode(x)
-    logits = model.decode_logits(model.reparameterize(mu, log_var))
-    reconstruction = -bernoulli_log_likelihood(x, logits)
+    reconstruction = -model.log_likelihood(x, reparameterize(mu, log_var))
     return (reconstruction + kl_weight * kl_to_standard_normal(mu, log_var)).mean()

@@ -102,14 +102,19 @@ def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, Any]
         tmp.unlink(missing_ok=True)
 
 
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The metadata that :func:`save_weights` stored with the weights in ``path`` (no tensors)."""
+    with safe_open(str(path), framework="pt") as handle:
+        return json.loads((handle.metadata() or {}).get("json", "{}"))
+
+
 def load_weights(model: nn.Module, path: str | Path) -> dict[str, Any]:
     """Load weights saved by :func:`save_weights` into ``model`` (no pickle); return the metadata.
 
     Raises ``ValueError`` if the file's tensors do not fit the model's parameters.
     """
     path = Path(path)
-    with safe_open(str(path), framework="pt") as handle:
-        metadata = json.loads((handle.metadata() or {}).get("json", "{}"))
+    metadata = read_metadata(path)
     tensors = load_file(str(path))
     expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     found = {name: tuple(t.shape) for name, t in tensors.items()}

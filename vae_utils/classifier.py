@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils.models import _check_hidden_dims, mlp
+from vae_utils._checks import check_hidden_dims
+from vae_utils.models import mlp
 
 
 class Classifier(nn.Module):
@@ -23,7 +24,7 @@ class Classifier(nn.Module):
         self, input_dim: int = 784, hidden_dims: Sequence[int] = (256,), num_classes: int = 10
     ) -> None:
         super().__init__()
-        self.network = mlp((input_dim, *_check_hidden_dims(hidden_dims), num_classes))
+        self.network = mlp((input_dim, *check_hidden_dims(hidden_dims), num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.network(x)

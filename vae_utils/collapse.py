@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import torch
 
+from vae_utils._checks import check_matrix
+
 
 def _check_codes(mu: torch.Tensor, log_var: torch.Tensor | None = None) -> None:
-    if not isinstance(mu, torch.Tensor) or mu.ndim != 2 or len(mu) < 2:
-        shape = tuple(mu.shape) if isinstance(mu, torch.Tensor) else type(mu).__name__
-        raise ValueError(
-            f"mu must be a tensor of shape (n, latent_dim) with n >= 2, got {shape}; "
-            "pass the encoder's means for a batch of images, e.g. model.encode(x)[0]"
-        )
+    check_matrix(
+        "mu", mu, "pass the encoder's means for a batch of images, e.g. model.encode(x)[0]", 2
+    )
     if log_var is not None and log_var.shape != mu.shape:
         raise ValueError(
             f"log_var must have mu's shape {tuple(mu.shape)}, got {tuple(log_var.shape)}"

@@ -1,8 +1,9 @@
-"""The conditional VAE (Sohn et al. 2015): encoder and decoder both see the class of the image.
+"""The conditional VAE: encoder and decoder both see the class of the image.
 
 ``q(z | x, y)`` and ``p(x | z, y)`` take the label ``y`` as a one-hot vector next to their usual
-input; the prior stays ``N(0, I)``. Decoding one code ``z`` with each label draws the same "style"
-as each class.
+input; the prior stays ``N(0, I)``: the generative model M2 of Kingma et al. (2014), where Sohn et
+al. (2015) also learn a prior ``p(z | y)``. Decoding one code ``z`` with each label draws the same
+"style" as each class.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vae_utils._checks import check_hidden_dims, check_int
 from vae_utils.losses import vae_loss
-from vae_utils.models import _check_hidden_dims, _check_positive_int, mlp
+from vae_utils.models import mlp, reparameterize
 
 
 class ConditionalVAE(nn.Module):
@@ -41,10 +43,10 @@ class ConditionalVAE(nn.Module):
         num_classes: int = 10,
     ) -> None:
         super().__init__()
-        _check_positive_int("input_dim", input_dim, "use 784 for 28x28 images")
-        _check_positive_int("latent_dim", latent_dim, "try latent_dim=2")
-        _check_positive_int("num_classes", num_classes, "use 10 for Fashion-MNIST")
-        hidden_dims = _check_hidden_dims(hidden_dims)
+        check_int("input_dim", input_dim, "use 784 for 28x28 images")
+        check_int("latent_dim", latent_dim, "try latent_dim=2")
+        check_int("num_classes", num_classes, "use 10 for Fashion-MNIST")
+        hidden_dims = check_hidden_dims(hidden_dims)
         self.input_dim, self.latent_dim, self.num_classes = input_dim, latent_dim, num_classes
         self.encoder = mlp((input_dim + num_classes, *hidden_dims, 2 * latent_dim))
         self.decoder = mlp(
@@ -76,13 +78,16 @@ class ConditionalVAE(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(x_hat, mu, log_var)``, with ``x_hat`` decoded from a sampled ``z``."""
         mu, log_var = self.encode(x, y)
-        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-        return self.decode(z, y), mu, log_var
+        return self.decode(reparameterize(mu, log_var), y), mu, log_var
 
 
 def conditional_vae_objective(
-    model: ConditionalVAE, x: torch.Tensor, y: torch.Tensor, c: float
+    model: ConditionalVAE,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    C: float,  # upper case: the book's loss weight
 ) -> torch.Tensor:
-    """The course's loss ``C ||x - x_hat||^2 + KL`` for a conditional VAE; for ``fit(labels=y)``."""
+    """The course's loss ``C ||x - x_hat||^2 + KL`` for a conditional VAE (eq. ``eq-cvae-loss``,
+    chapter 8); hand ``partial(conditional_vae_objective, C=...)`` to ``fit(labels=y)``."""
     x_hat, mu, log_var = model(x, y)
-    return vae_loss(x, x_hat, mu, log_var, c)
+    return vae_loss(x, x_hat, mu, log_var, C)

@@ -10,11 +10,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_utils.models import VAE, _check_positive_int
+from vae_utils._checks import check_int
+from vae_utils.models import BaseVAE
 
 
-class ConvVAE(VAE):
+class ConvVAE(BaseVAE):
     """A VAE with convolutional encoder and decoder; ``encode``/``decode`` as in :class:`VAE`.
+
+    Args:
+        latent_dim: size of ``z``.
+        channels: the channels of the first and the second convolution.
 
     Example:
         >>> x_hat, mu, log_var = ConvVAE(latent_dim=10)(torch.zeros(5, 784))
@@ -23,20 +28,18 @@ class ConvVAE(VAE):
     """
 
     def __init__(self, latent_dim: int = 10, channels: tuple[int, int] = (32, 64)) -> None:
-        nn.Module.__init__(self)
-        _check_positive_int("latent_dim", latent_dim, "try latent_dim=10")
+        check_int("latent_dim", latent_dim, "try latent_dim=10")
         first, second = channels
-        self.input_dim, self.latent_dim = 784, latent_dim
-        self.encoder = nn.Sequential(
-            nn.Unflatten(1, (1, 28, 28)),
+        encoder = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),  # (batch, 784) -> (batch, 1, 28, 28)
             nn.Conv2d(1, first, kernel_size=4, stride=2, padding=1),  # 28 -> 14
             nn.ReLU(),
             nn.Conv2d(first, second, kernel_size=4, stride=2, padding=1),  # 14 -> 7
             nn.ReLU(),
             nn.Flatten(),
-            nn.Linear(second * 7 * 7, 2 * latent_dim),
+            nn.Linear(second * 7 * 7, 2 * latent_dim),  # mu and log_var side by side
         )
-        self.decoder = nn.Sequential(
+        decoder = nn.Sequential(
             nn.Linear(latent_dim, second * 7 * 7),
             nn.ReLU(),
             nn.Unflatten(1, (second, 7, 7)),
@@ -44,8 +47,9 @@ class ConvVAE(VAE):
             nn.ReLU(),
             nn.ConvTranspose2d(first, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28
             nn.Sigmoid(),
-            nn.Flatten(),
+            nn.Flatten(),  # (batch, 1, 28, 28) -> (batch, 784)
         )
+        super().__init__(encoder, decoder, input_dim=784, latent_dim=latent_dim)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``z: (..., latent_dim)`` -> ``x_hat: (..., 784)``; extra leading dimensions allowed."""

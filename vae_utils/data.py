@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from vae_utils._checks import is_int
+from vae_utils._progress import show_progress
 from vae_utils.cache import cache_root
 
 CLASS_NAMES: tuple[str, ...] = (
@@ -204,7 +206,7 @@ def _download_one(url: str, destination: Path, sha256: str) -> None:
                 unit_scale=True,
                 unit_divisor=1024,
                 desc=destination.name,
-                disable=bool(os.environ.get("CI")),
+                disable=not show_progress(None),
             ) as bar:
                 while chunk := response.read(_CHUNK_BYTES):
                     file.write(chunk)
@@ -321,7 +323,7 @@ def load_fashion_mnist(
             f"split must be 'train' or 'test', got {split!r}; use split='train' to fit a model "
             "and split='test' to evaluate it"
         )
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+    if limit is not None and (not is_int(limit) or limit < 1):
         raise ValueError(
             f"limit must be a positive int or None, got {limit!r}; try limit=1000 for a quick "
             "experiment or limit=None for the whole split"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from vae_utils._checks import check_int
+
 
 def interpolate(z_start: torch.Tensor, z_end: torch.Tensor, num_steps: int) -> torch.Tensor:
     """Evenly spaced points on the segment from ``z_start`` to ``z_end`` (both included).
@@ -25,8 +27,7 @@ def interpolate(z_start: torch.Tensor, z_end: torch.Tensor, num_steps: int) -> t
             f"z_start and z_end must be 1-D codes of the same length, got {tuple(z_start.shape)} "
             f"and {tuple(z_end.shape)}; pass single rows, e.g. z[0] and z[1]"
         )
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 2:
-        raise ValueError(f"num_steps must be an int >= 2, got {num_steps!r}; try num_steps=10")
+    check_int("num_steps", num_steps, "try num_steps=10", minimum=2)
     weights = torch.linspace(0.0, 1.0, num_steps, dtype=z_start.dtype).unsqueeze(1)
     return (1 - weights) * z_start + weights * z_end
 
@@ -46,8 +47,7 @@ def latent_grid(low: float, high: float, num_per_side: int) -> torch.Tensor:
     """
     if not high > low:
         raise ValueError(f"high must exceed low, got low={low!r}, high={high!r}")
-    if isinstance(num_per_side, bool) or not isinstance(num_per_side, int) or num_per_side < 2:
-        raise ValueError(f"num_per_side must be an int >= 2, got {num_per_side!r}; try 10")
+    check_int("num_per_side", num_per_side, "try num_per_side=10", minimum=2)
     values = torch.linspace(low, high, num_per_side)
     z_2, z_1 = torch.meshgrid(values.flip(0), values, indexing="ij")
     return torch.stack([z_1.reshape(-1), z_2.reshape(-1)], dim=1)

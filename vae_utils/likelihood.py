@@ -14,38 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
-from vae_utils.bernoulli import BernoulliVAE, bernoulli_log_likelihood
+from vae_utils._checks import check_int
 from vae_utils.losses import kl_to_standard_normal
-from vae_utils.models import VAE
+from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.pca import fit_pca
-
-
-def _check_variance(variance: float) -> None:
-    if isinstance(variance, bool) or not isinstance(variance, int | float) or not variance > 0:
-        raise ValueError(
-            f"variance must be a positive number, got {variance!r}; the loss weight c of the "
-            "book corresponds to variance = 1 / (2 c)"
-        )
-
-
-def gaussian_log_likelihood(x: torch.Tensor, x_hat: torch.Tensor, variance: float) -> torch.Tensor:
-    """``log N(x; x_hat, variance * I)`` of each example.
-
-    Args:
-        x, x_hat: ``(..., features)``; the last dimension is summed over.
-        variance: the decoder's variance ``c`` per pixel.
-
-    Returns:
-        ``x.shape[:-1]``.
-
-    Example:
-        >>> gaussian_log_likelihood(torch.zeros(2, 1), torch.zeros(2, 1), 1.0)
-        tensor([-0.9189, -0.9189])
-    """
-    _check_variance(variance)
-    dim = x.shape[-1]
-    squared_error = (x - x_hat).pow(2).sum(dim=-1)
-    return -0.5 * dim * math.log(2 * math.pi * variance) - squared_error / (2 * variance)
 
 
 @dataclass(frozen=True)
@@ -75,9 +47,8 @@ def fit_ppca(x: torch.Tensor, latent_dim: int) -> PPCA:
     """
     pca = fit_pca(x)
     input_dim = len(pca.eigenvalues)
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int):
-        raise ValueError(f"latent_dim must be an int, got {latent_dim!r}")
-    if not 1 <= latent_dim < input_dim:
+    check_int("latent_dim", latent_dim, "keep a few directions, e.g. latent_dim=2")
+    if not latent_dim < input_dim:
         raise ValueError(
             f"latent_dim must be between 1 and {input_dim - 1}, got {latent_dim}; "
             "probabilistic PCA needs at least one discarded direction to estimate the noise"
@@ -113,35 +84,29 @@ def ppca_posterior(x: torch.Tensor, model: PPCA) -> tuple[torch.Tensor, torch.Te
     return mean, model.noise_variance * m_inverse
 
 
-def _decoder_log_likelihood(
-    model: VAE, x: torch.Tensor, z: torch.Tensor, variance: float | None
-) -> torch.Tensor:
-    """``log p(x | z)`` for ``z: (S, n, latent)``: Bernoulli for a BernoulliVAE, else Gaussian."""
-    if isinstance(model, BernoulliVAE):
-        if variance is not None:
-            raise ValueError("a BernoulliVAE has no decoder variance; pass variance=None")
-        return bernoulli_log_likelihood(x, model.decode_logits(z))
-    if variance is None:
-        raise ValueError("variance is needed for a Gaussian decoder; pass the c of the model")
-    return gaussian_log_likelihood(x, model.decode(z), variance)
-
-
 def _check_num_samples(num_samples: int) -> None:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive int, got {num_samples!r}; try 100")
+    check_int("num_samples", num_samples, "try num_samples=100")
 
 
-def elbo(model: VAE, x: torch.Tensor, variance: float | None, num_samples: int = 1) -> torch.Tensor:
-    """Monte Carlo ELBO of a VAE, per example: ``E_q[log p(x | z)] - KL[q(z|x) || N(0, I)]``.
+def elbo(
+    model: BaseVAE,
+    x: torch.Tensor,
+    variance: float | None,
+    num_samples: int = 1,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Monte Carlo ELBO of a VAE, per example: ``E_q[log p(x | z)] - KL[q(z|x) || N(0, I)]``
+    (eq. ``eq-elbo-identity``, chapter 5).
 
     The expectation over ``num_samples`` draws of ``z``, the KL in closed form.
 
     Args:
-        model: a :class:`vae_utils.VAE` (Gaussian decoder of variance ``variance``) or a
-            :class:`vae_utils.BernoulliVAE` (``variance=None``).
+        model: any VAE of the course, e.g. a :class:`vae_utils.VAE` (Gaussian decoder of
+            variance ``variance``) or a :class:`vae_utils.BernoulliVAE` (``variance=None``).
         x: ``(n, input_dim)``.
         variance: the decoder variance ``c``, or ``None`` for a Bernoulli decoder.
         num_samples: draws of ``z`` per example.
+        generator: draws ``z`` from this generator; the global one by default.
 
     Returns:
         ``(n,)``.
@@ -149,21 +114,22 @@ def elbo(model: VAE, x: torch.Tensor, variance: float | None, num_samples: int =
     _check_num_samples(num_samples)
     with torch.no_grad():
         mu, log_var = model.encode(x)
-        z = mu + (0.5 * log_var).exp() * torch.randn(
-            num_samples, *mu.shape, device=mu.device, dtype=mu.dtype
-        )  # (S, n, latent)
-        expected = _decoder_log_likelihood(model, x, z, variance).mean(dim=0)
+        shape = (num_samples, *mu.shape)
+        z = reparameterize(mu.expand(shape), log_var.expand(shape), generator)  # (S, n, latent)
+        expected = model.log_likelihood(x, z, variance).mean(dim=0)
         return expected - kl_to_standard_normal(mu, log_var)
 
 
 def importance_weighted_bound(
-    model: VAE,
+    model: BaseVAE,
     x: torch.Tensor,
     variance: float | None,
     num_samples: int,
     max_elements: int = 20_000_000,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Burda et al. (2015)'s bound ``L_k = E log (1/k) sum_i p(x, z_i) / q(z_i | x)``, per example.
+    """Burda et al. (2015)'s bound ``L_k = E log (1/k) sum_i p(x, z_i) / q(z_i | x)``, per example
+    (eq. ``eq-iwae-bound``, chapter 10).
 
     ``L_1`` is the ELBO; ``L_k`` rises with ``k`` towards ``log p(x)``. The ``k`` draws are taken
     in chunks so that no intermediate holds more than about ``max_elements`` numbers: ``k`` in
@@ -175,6 +141,7 @@ def importance_weighted_bound(
         variance: the decoder variance ``c``, or ``None`` for a Bernoulli decoder.
         num_samples: ``k``, draws of ``z`` per example.
         max_elements: memory bound of one chunk.
+        generator: draws ``z`` from this generator; the global one by default.
 
     Returns:
         ``(n,)``, one estimate of ``L_k`` from ``k`` draws per example.
@@ -188,10 +155,12 @@ def importance_weighted_bound(
         log_sum = torch.full(mu.shape[:1], -math.inf, device=mu.device, dtype=mu.dtype)
         for start in range(0, num_samples, chunk):
             size = min(chunk, num_samples - start)
-            eps = torch.randn(size, *mu.shape, device=mu.device, dtype=mu.dtype)
-            z = mu + std * eps  # (size, n, latent)
+            shape = (size, *mu.shape)
+            z = reparameterize(
+                mu.expand(shape), log_var.expand(shape), generator
+            )  # (size, n, latent)
             log_prior = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
             log_q = posterior.log_prob(z).sum(dim=-1)
-            log_weights = _decoder_log_likelihood(model, x, z, variance) + log_prior - log_q
+            log_weights = model.log_likelihood(x, z, variance) + log_prior - log_q
             log_sum = torch.logaddexp(log_sum, torch.logsumexp(log_weights, dim=0))
         return log_sum - math.log(num_samples)

@@ -1,7 +1,9 @@
-"""Losses: reconstruction error, the closed-form KL to N(0, I), and the VAE loss.
+"""Losses: reconstruction error, the closed-form KL to N(0, I), the VAE loss and the Gaussian
+decoder's log-likelihood.
 
-The VAE loss of the course is, per image, ``c * ||x - x_hat||^2 + KL[N(mu, sigma^2), N(0, I)]``,
-averaged over the batch. ``c`` is the loss weight C of the book.
+The VAE loss of the course is, per image, ``C * ||x - x_hat||^2 + KL[N(mu, sigma^2), N(0, I)]``,
+averaged over the batch, with ``C`` the loss weight. For a Gaussian decoder of variance ``c`` the
+negative log-likelihood is ``||x - x_hat||^2 / (2 c)`` plus a constant, so ``C = 1 / (2 c)``.
 """
 
 from __future__ import annotations
@@ -11,17 +13,12 @@ import math
 import torch
 from torch import nn
 
-
-def _check_pair(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor) -> None:
-    if a.ndim != 2 or a.shape != b.shape:
-        raise ValueError(
-            f"{name_a} and {name_b} must both have shape (batch, features), got "
-            f"{tuple(a.shape)} and {tuple(b.shape)}; flatten images with x.view(len(x), -1)"
-        )
+from vae_utils._checks import check_positive_number, check_same_shape
 
 
 def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
-    """Squared error ``||x - x_hat||^2`` of each example, summed over features.
+    """Squared error ``||x - x_hat||^2`` of each example, summed over features (eq.
+    ``eq-reconstruction-error``, chapter 1).
 
     Args:
         x, x_hat: ``(batch, features)``.
@@ -33,12 +30,13 @@ def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         >>> reconstruction_error(torch.ones(3, 4), torch.zeros(3, 4))
         tensor([4., 4., 4.])
     """
-    _check_pair("x", x, "x_hat", x_hat)
+    check_same_shape("x", x, "x_hat", x_hat)
     return (x - x_hat).pow(2).sum(dim=1)
 
 
 def kl_to_standard_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """KL[N(mu, diag(exp(log_var))) || N(0, I)] in closed form, one value per example.
+    """KL[N(mu, diag(exp(log_var))) || N(0, I)] in closed form, one value per example (eq.
+    ``eq-kl-closed-form``, chapter 3).
 
     ``0.5 * sum(mu^2 + exp(log_var) - 1 - log_var)`` over the latent dimensions.
 
@@ -52,54 +50,57 @@ def kl_to_standard_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tens
         >>> kl_to_standard_normal(torch.zeros(2, 3), torch.zeros(2, 3))
         tensor([0., 0.])
     """
-    _check_pair("mu", mu, "log_var", log_var)
+    check_same_shape("mu", mu, "log_var", log_var)
     return 0.5 * (mu.pow(2) + log_var.exp() - 1.0 - log_var).sum(dim=1)
 
 
-def _check_c(c: float) -> None:
-    if isinstance(c, bool) or not isinstance(c, int | float) or not math.isfinite(c) or c <= 0:
-        raise ValueError(f"c must be a positive number, got {c!r}; try c=1.0")
-
-
 def vae_loss(
-    x: torch.Tensor, x_hat: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor, c: float
+    x: torch.Tensor,
+    x_hat: torch.Tensor,
+    mu: torch.Tensor,
+    log_var: torch.Tensor,
+    C: float,  # upper case: the book's symbol for the loss weight, as scikit-learn's C
 ) -> torch.Tensor:
-    """Batch mean of ``c * ||x - x_hat||^2 + KL[N(mu, sigma^2) || N(0, I)]``.
+    """Batch mean of ``C * ||x - x_hat||^2 + KL[N(mu, sigma^2) || N(0, I)]`` (eq. ``eq-vae-loss``,
+    chapter 3).
 
     Args:
         x, x_hat: ``(batch, input_dim)``.
         mu, log_var: ``(batch, latent_dim)``.
-        c: the positive weight C on the reconstruction error.
+        C: the positive loss weight on the reconstruction error; ``C = 1 / (2 c)`` for a
+            Gaussian decoder of variance ``c``.
 
     Returns:
         A scalar tensor.
     """
-    _check_c(c)
+    check_positive_number("C", C, "try C=1.0")
     if len(mu) != len(x):
         raise ValueError(
             f"mu and x must have the same batch size, got {len(mu)} and {len(x)}; "
             "pass the encoder outputs of this batch"
         )
-    return (c * reconstruction_error(x, x_hat) + kl_to_standard_normal(mu, log_var)).mean()
+    return (C * reconstruction_error(x, x_hat) + kl_to_standard_normal(mu, log_var)).mean()
 
 
 def autoencoder_objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Training loss of an autoencoder on a batch ``x: (batch, input_dim)``: mean squared error
-    ``||x - model(x)||^2`` per image, averaged over the batch (a scalar)."""
+    """Training loss of an autoencoder on a batch ``x: (batch, input_dim)``: the squared error
+    ``||x - model(x)||^2`` per image, averaged over the batch (a scalar; eq.
+    ``eq-autoencoder-objective``, chapter 2)."""
     return reconstruction_error(x, model(x)).mean()
 
 
-def vae_objective(model: nn.Module, x: torch.Tensor, c: float) -> torch.Tensor:
+def vae_objective(model: nn.Module, x: torch.Tensor, C: float) -> torch.Tensor:
     """Training loss of a VAE on a batch: :func:`vae_loss` of the model's ``(x_hat, mu, log_var)``.
 
-    Use ``functools.partial(vae_objective, c=...)`` to hand it to :func:`vae_utils.fit`.
+    Use ``functools.partial(vae_objective, C=...)`` to hand it to :func:`vae_utils.fit`.
     """
     x_hat, mu, log_var = model(x)
-    return vae_loss(x, x_hat, mu, log_var, c)
+    return vae_loss(x, x_hat, mu, log_var, C)
 
 
 def calibrated_vae_objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Negative ELBO of a VAE whose Gaussian decoder variance ``c`` is learned (Rybkin et al. 2021).
+    """Negative ELBO of a VAE whose Gaussian decoder variance ``c`` is learned (Rybkin et al. 2021;
+    eq. ``eq-calibrated-loss``, chapter 10).
 
     For a given decoder the ``c`` that maximises the likelihood is the mean squared error per
     pixel, ``c* = mean ||x - x_hat||^2 / D``; plugging it in gives, per image and up to a constant,
@@ -109,3 +110,26 @@ def calibrated_vae_objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     dim = x.shape[1]
     variance = reconstruction_error(x, x_hat).mean() / dim
     return 0.5 * dim * torch.log(variance) + kl_to_standard_normal(mu, log_var).mean()
+
+
+def gaussian_log_likelihood(x: torch.Tensor, x_hat: torch.Tensor, variance: float) -> torch.Tensor:
+    """``log N(x; x_hat, variance * I)`` of each example: the Gaussian decoder of chapter 5, whose
+    negative log-likelihood gives the loss weight ``C = 1 / (2 c)`` (eq. ``eq-c-from-variance``).
+
+    Args:
+        x, x_hat: ``(..., features)``, broadcast together; the last dimension is summed over.
+        variance: the decoder's variance ``c`` per pixel (the loss weight is ``C = 1 / (2 c)``).
+
+    Returns:
+        The broadcast shape without its last dimension.
+
+    Example:
+        >>> gaussian_log_likelihood(torch.zeros(2, 1), torch.zeros(2, 1), 1.0)
+        tensor([-0.9189, -0.9189])
+    """
+    check_positive_number(
+        "variance", variance, "pass the decoder variance c; a loss weight C means c = 1 / (2 C)"
+    )
+    dim = x.shape[-1]
+    squared_error = (x - x_hat).pow(2).sum(dim=-1)
+    return -0.5 * dim * math.log(2 * math.pi * variance) - squared_error / (2 * variance)

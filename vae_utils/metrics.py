@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import torch
 
+from vae_utils._checks import check_matrix
+
 
 def _check_samples(name: str, value: torch.Tensor) -> None:
-    if not isinstance(value, torch.Tensor) or value.ndim != 2 or len(value) < 2:
-        shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-        raise ValueError(
-            f"{name} must be a tensor of shape (n, features) with n >= 2, got {shape}; "
-            "pass flat images, e.g. x.view(len(x), -1)"
-        )
+    check_matrix(name, value, "pass flat images, e.g. x.view(len(x), -1)", min_rows=2)
 
 
 def median_bandwidth(x: torch.Tensor) -> float:
@@ -26,8 +23,9 @@ def mmd(x: torch.Tensor, y: torch.Tensor, bandwidth: float) -> float:
     """Squared maximum mean discrepancy between two samples, Gaussian kernel, unbiased estimate.
 
     ``MMD^2 = E k(x, x') + E k(y, y') - 2 E k(x, y)`` with ``k(a, b) = exp(-|a - b|^2 / (2 h^2))``
-    (Gretton et al. 2012). It is zero in expectation when both samples come from the same
-    distribution and grows as the distributions part; the unbiased estimate can dip below zero.
+    (Gretton et al. 2012; eq. ``eq-mmd``, chapter 2). It is zero in expectation when both samples
+    come from the same distribution and grows as the distributions part; the unbiased estimate can
+    dip below zero.
 
     Args:
         x: ``(n, features)`` one sample, e.g. generated images.

@@ -13,21 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-
-def _check_positive_int(name: str, value: object, hint: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}; {hint}")
-
-
-def _check_hidden_dims(hidden_dims: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(hidden_dims, int) or not all(
-        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden_dims
-    ):
-        raise ValueError(
-            f"hidden_dims must be a sequence of positive ints, got {hidden_dims!r}; "
-            "try hidden_dims=(256,), or hidden_dims=() for a single linear layer"
-        )
-    return tuple(hidden_dims)
+from vae_utils._checks import check_hidden_dims, check_int
+from vae_utils.losses import gaussian_log_likelihood
 
 
 def mlp(sizes: Sequence[int], output_activation: nn.Module | None = None) -> nn.Sequential:
@@ -56,6 +43,42 @@ def mlp(sizes: Sequence[int], output_activation: nn.Module | None = None) -> nn.
     return nn.Sequential(*layers)
 
 
+def mlp_encoder_decoder(
+    input_dim: int,
+    hidden_dims: Sequence[int],
+    latent_dim: int,
+    *,
+    encoder_outputs: int,
+    linear: bool = False,
+    output_activation: nn.Module | None = None,
+) -> tuple[nn.Sequential, nn.Sequential]:
+    """An MLP encoder ``input_dim -> hidden_dims -> encoder_outputs`` and its mirror-image decoder.
+
+    The decoder maps ``latent_dim -> reversed(hidden_dims) -> input_dim``, then
+    ``output_activation``. The encoder is built first, so one seed gives both the same weights.
+
+    Args:
+        input_dim: length of a flattened image (784 for Fashion-MNIST).
+        hidden_dims: widths of the encoder's hidden layers.
+        latent_dim: size of the code ``z`` that the decoder takes.
+        encoder_outputs: ``latent_dim`` for an autoencoder, ``2 * latent_dim`` for a VAE (``mu``
+            and ``log_var`` side by side).
+        linear: no hidden layers at all (``hidden_dims`` is ignored): two affine maps.
+        output_activation: the decoder's last module, e.g. ``nn.Sigmoid()``, or none.
+
+    Example:
+        >>> encoder, decoder = mlp_encoder_decoder(784, (256,), 2, encoder_outputs=4)
+        >>> encoder(torch.zeros(5, 784)).shape, decoder(torch.zeros(5, 2)).shape
+        (torch.Size([5, 4]), torch.Size([5, 784]))
+    """
+    check_int("input_dim", input_dim, "use 784 for 28x28 images")
+    check_int("latent_dim", latent_dim, "try latent_dim=2 to plot the latent space")
+    hidden_dims = () if linear else check_hidden_dims(hidden_dims)
+    encoder = mlp((input_dim, *hidden_dims, encoder_outputs))
+    decoder = mlp((latent_dim, *reversed(hidden_dims), input_dim), output_activation)
+    return encoder, decoder
+
+
 class Autoencoder(nn.Module):
     """A deterministic autoencoder: ``z = e(x)``, ``x_hat = d(z)``.
 
@@ -77,16 +100,17 @@ class Autoencoder(nn.Module):
         input_dim: int = 784,
         hidden_dims: Sequence[int] = (256,),
         latent_dim: int = 2,
-        linear: bool = False,
+        *,
+        linear: bool = False,  # a flag, so by name only: Autoencoder(784, linear=True)
     ) -> None:
         super().__init__()
-        _check_positive_int("input_dim", input_dim, "use 784 for 28x28 images")
-        _check_positive_int("latent_dim", latent_dim, "try latent_dim=2 to plot the latent space")
-        hidden_dims = () if linear else _check_hidden_dims(hidden_dims)
         self.input_dim, self.latent_dim = input_dim, latent_dim
-        self.encoder = mlp((input_dim, *hidden_dims, latent_dim))
-        self.decoder = mlp(
-            (latent_dim, *reversed(hidden_dims), input_dim),
+        self.encoder, self.decoder = mlp_encoder_decoder(
+            input_dim,
+            hidden_dims,
+            latent_dim,
+            encoder_outputs=latent_dim,
+            linear=linear,
             output_activation=None if linear else nn.Sigmoid(),
         )
 
@@ -103,11 +127,103 @@ class Autoencoder(nn.Module):
         return self.decode(self.encode(x))
 
 
-class VAE(nn.Module):
-    """A variational autoencoder with a diagonal Gaussian encoder and a prior N(0, I).
+def reparameterize(
+    mu: torch.Tensor, log_var: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """The reparameterisation trick: ``z = mu + exp(log_var / 2) * eps``, ``eps ~ N(0, I)``.
 
-    The encoder returns the mean ``mu`` and the log-variance ``log_var`` of q(z | x); the forward
-    pass draws ``z = mu + sigma * eps`` (the reparameterisation trick) and decodes it.
+    The randomness sits in ``eps``, so gradients flow to ``mu`` and ``log_var`` (eq.
+    ``eq-reparameterisation``, chapter 3).
+
+    Args:
+        mu, log_var: ``(..., latent_dim)`` of the same shape; expand them to ``(S, n,
+            latent_dim)`` for ``S`` draws per example.
+        generator: draws ``eps`` from this generator; the global one by default.
+
+    Returns:
+        ``z``, the shape of ``mu``.
+
+    Example:
+        >>> reparameterize(torch.zeros(5, 2), torch.zeros(5, 2)).shape
+        torch.Size([5, 2])
+    """
+    if mu.shape != log_var.shape:
+        raise ValueError(
+            f"mu and log_var must have one shape, got {tuple(mu.shape)} and "
+            f"{tuple(log_var.shape)}; pass the two halves that the encoder returns"
+        )
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+    return mu + torch.exp(0.5 * log_var) * eps
+
+
+class BaseVAE(nn.Module):
+    """What every VAE of the course shares: an encoder, a decoder and the prior N(0, I).
+
+    The encoder gives the mean ``mu`` and log-variance ``log_var`` of the diagonal Gaussian
+    ``q(z | x)``; the forward pass draws ``z`` with :func:`reparameterize` and decodes it. The
+    decoder's output is the mean of a Gaussian ``p(x | z)`` of variance ``c``
+    (:meth:`log_likelihood`); a model with another likelihood overrides that one method.
+
+    Args:
+        encoder: maps ``x: (batch, input_dim)`` to ``(batch, 2 * latent_dim)``, ``mu`` and
+            ``log_var`` side by side.
+        decoder: maps ``z: (..., latent_dim)`` to ``x_hat: (..., input_dim)``.
+        input_dim: length of a flattened image.
+        latent_dim: size of ``z``.
+    """
+
+    def __init__(
+        self, encoder: nn.Module, decoder: nn.Module, input_dim: int, latent_dim: int
+    ) -> None:
+        super().__init__()
+        self.input_dim, self.latent_dim = input_dim, latent_dim
+        self.encoder, self.decoder = encoder, decoder
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x: (batch, input_dim)`` -> ``mu, log_var: (batch, latent_dim)``."""
+        mu, log_var = self.encoder(x).chunk(2, dim=-1)
+        return mu, log_var
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``z: (..., latent_dim)`` -> ``x_hat: (..., input_dim)``, the mean of ``p(x | z)``."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``x: (batch, input_dim)`` -> ``(x_hat, mu, log_var)``; ``x_hat`` decodes a sampled z."""
+        mu, log_var = self.encode(x)
+        return self.decode(reparameterize(mu, log_var)), mu, log_var
+
+    def log_likelihood(
+        self, x: torch.Tensor, z: torch.Tensor, variance: float | None = None
+    ) -> torch.Tensor:
+        """``log p(x | z)`` of the Gaussian decoder ``N(x; d(z), variance * I)``.
+
+        Args:
+            x: ``(n, input_dim)``.
+            z: ``(..., n, latent_dim)``, e.g. ``(S, n, latent_dim)`` for ``S`` draws each.
+            variance: the decoder variance ``c``; required.
+
+        Returns:
+            ``(..., n)``.
+        """
+        if variance is None:
+            raise ValueError(
+                "variance is needed for a Gaussian decoder; pass the decoder variance c of the "
+                "model (for a loss weight C, c = 1 / (2 C))"
+            )
+        return gaussian_log_likelihood(x, self.decode(z), variance)
+
+    @torch.no_grad()
+    def sample(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode ``num_samples`` draws from the prior N(0, I): ``(num_samples, input_dim)``."""
+        check_int("num_samples", num_samples, "try num_samples=16")
+        device = next(self.parameters()).device
+        z = torch.randn(num_samples, self.latent_dim, generator=generator, device=device)
+        return self.decode(z)
+
+
+class VAE(BaseVAE):
+    """The course's VAE: MLP encoder and decoder, a decoder ending in a sigmoid.
 
     Args:
         input_dim: length of a flattened image (784 for Fashion-MNIST).
@@ -127,46 +243,15 @@ class VAE(nn.Module):
         input_dim: int = 784,
         hidden_dims: Sequence[int] = (256,),
         latent_dim: int = 2,
-        linear: bool = False,
+        *,
+        linear: bool = False,  # a flag, so by name only: Autoencoder(784, linear=True)
     ) -> None:
-        super().__init__()
-        _check_positive_int("input_dim", input_dim, "use 784 for 28x28 images")
-        _check_positive_int("latent_dim", latent_dim, "try latent_dim=2 to plot the latent space")
-        hidden_dims = () if linear else _check_hidden_dims(hidden_dims)
-        self.input_dim, self.latent_dim = input_dim, latent_dim
-        # one network outputs mu and log_var side by side
-        self.encoder = mlp((input_dim, *hidden_dims, 2 * latent_dim))
-        self.decoder = mlp(
-            (latent_dim, *reversed(hidden_dims), input_dim),
+        encoder, decoder = mlp_encoder_decoder(
+            input_dim,
+            hidden_dims,
+            latent_dim,
+            encoder_outputs=2 * latent_dim,
+            linear=linear,
             output_activation=None if linear else nn.Sigmoid(),
         )
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``x: (batch, input_dim)`` -> ``mu, log_var: (batch, latent_dim)``."""
-        mu, log_var = self.encoder(x).chunk(2, dim=-1)
-        return mu, log_var
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """``z: (batch, latent_dim)`` -> ``x_hat: (batch, input_dim)``."""
-        return self.decoder(z)
-
-    @staticmethod
-    def reparameterize(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-        """Draw ``z = mu + exp(log_var / 2) * eps`` with ``eps ~ N(0, I)``; same shape as ``mu``.
-
-        The randomness sits in ``eps``, so gradients flow to ``mu`` and ``log_var``.
-        """
-        return mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``x: (batch, input_dim)`` -> ``(x_hat, mu, log_var)``; ``x_hat`` decodes a sampled z."""
-        mu, log_var = self.encode(x)
-        return self.decode(self.reparameterize(mu, log_var)), mu, log_var
-
-    @torch.no_grad()
-    def sample(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode ``num_samples`` draws from the prior N(0, I): ``(num_samples, input_dim)``."""
-        _check_positive_int("num_samples", num_samples, "try num_samples=16")
-        device = next(self.parameters()).device
-        z = torch.randn(num_samples, self.latent_dim, generator=generator, device=device)
-        return self.decode(z)
+        super().__init__(encoder, decoder, input_dim, latent_dim)

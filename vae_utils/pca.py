@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from vae_utils._checks import check_int, check_matrix
+
 
 @dataclass(frozen=True)
 class PCA:
@@ -23,9 +25,8 @@ class PCA:
 
     def _check_num_components(self, num_components: int) -> None:
         size = len(self.eigenvalues)
-        if isinstance(num_components, bool) or not isinstance(num_components, int):
-            raise ValueError(f"num_components must be an int, got {num_components!r}")
-        if not 1 <= num_components <= size:
+        check_int("num_components", num_components, f"choose between 1 and {size} directions")
+        if num_components > size:
             raise ValueError(
                 f"num_components must be between 1 and {size}, got {num_components}; "
                 "choose how many principal directions to keep"
@@ -49,7 +50,8 @@ class PCA:
 
 
 def fit_pca(x: torch.Tensor) -> PCA:
-    """Fit PCA by the eigen-decomposition of the covariance ``(x - mean)^T (x - mean) / n``.
+    """Fit PCA by the eigen-decomposition of the covariance ``(x - mean)^T (x - mean) / n``; its
+    encoder and decoder are the maps of eq. ``eq-pca-maps`` (chapter 1).
 
     Args:
         x: ``(n, input_dim)`` data, ``n >= 2``.
@@ -63,9 +65,7 @@ def fit_pca(x: torch.Tensor) -> PCA:
         >>> pca.components.shape, pca.encode(torch.rand(3, 5), num_components=2).shape
         (torch.Size([5, 5]), torch.Size([3, 2]))
     """
-    if not isinstance(x, torch.Tensor) or x.ndim != 2 or len(x) < 2:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"x must be a tensor of shape (n, input_dim) with n >= 2, got {shape}")
+    check_matrix("x", x, "pass flat images, e.g. x.view(len(x), -1)", min_rows=2)
     x = x.to(torch.float64)
     mean = x.mean(dim=0)
     centred = x - mean

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
+from vae_utils._checks import check_int
+
 # Paul Tol's "muted" scheme (distinct for the common colour-vision deficiencies), plus a dark grey
 # for a tenth class.
 CLASS_COLORS: tuple[str, ...] = (
@@ -70,8 +72,7 @@ def image_grid(
             f"images must be flat (n, {height * width}) or (n, {height}, {width}), got "
             f"{array.shape}; pass image_shape=(height, width) for other sizes"
         )
-    if isinstance(num_columns, bool) or not isinstance(num_columns, int) or num_columns <= 0:
-        raise ValueError(f"num_columns must be a positive int, got {num_columns!r}; try 8")
+    check_int("num_columns", num_columns, "try num_columns=8")
     num_rows = -(-len(array) // num_columns)
     grid = np.full((num_rows * (height + 1) - 1, num_columns * (width + 1) - 1), np.nan)
     for index, image in enumerate(array.reshape(len(array), height, width)):

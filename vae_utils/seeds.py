@@ -14,6 +14,8 @@ import random
 import numpy as np
 import torch
 
+from vae_utils._checks import check_int
+
 SEED_SHIFT_ENV_VAR = "VAE_UTILS_SEED_SHIFT"
 
 
@@ -38,8 +40,7 @@ def shifted_seed(seed: int) -> int:
         >>> shifted_seed(3) == 3 + seed_shift()
         True
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}; try seed=0")
+    check_int("seed", seed, "try seed=0", minimum=0)
     return seed + seed_shift()
 
 

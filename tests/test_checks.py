@@ -1,0 +1,75 @@
+"""The shared argument checks: what they accept, what they refuse, and that each names the fix."""
+
+import math
+
+import pytest
+import torch
+
+from vae_utils._checks import (
+    check_hidden_dims,
+    check_int,
+    check_matrix,
+    check_positive_number,
+    check_same_shape,
+    is_int,
+)
+from vae_utils._progress import show_progress
+
+
+def test_is_int_refuses_bools_and_floats():
+    assert is_int(3) and is_int(0) and is_int(-2)
+    assert not is_int(True) and not is_int(3.0) and not is_int("3")
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.0, True, "2", None])
+def test_check_int_refuses_what_is_not_a_positive_int(value):
+    with pytest.raises(ValueError, match=r"num_steps must be a positive int, got .*; try 10"):
+        check_int("num_steps", value, "try 10")
+
+
+def test_check_int_with_a_minimum():
+    check_int("seed", 0, "try 0", minimum=0)
+    check_int("num_steps", 2, "try 10", minimum=2)
+    with pytest.raises(ValueError, match="num_steps must be an int >= 2, got 1"):
+        check_int("num_steps", 1, "try 10", minimum=2)
+
+
+@pytest.mark.parametrize("value", [0.0, -1e-9, math.nan, math.inf, True, "1", None])
+def test_check_positive_number_refuses_what_is_not_finite_and_positive(value):
+    with pytest.raises(ValueError, match=r"C must be a positive number, got .*; try C=1.0"):
+        check_positive_number("C", value, "try C=1.0")
+
+
+def test_check_positive_number_accepts_ints_and_floats():
+    check_positive_number("lr", 1, "")
+    check_positive_number("lr", 1e-3, "")
+
+
+def test_check_hidden_dims_returns_a_tuple_or_shows_the_fix():
+    assert check_hidden_dims([256, 128]) == (256, 128)
+    assert check_hidden_dims(()) == ()
+    for bad in (256, (256, 0), (True,), (2.5,)):
+        with pytest.raises(ValueError, match=r"try hidden_dims=\(256,\)"):
+            check_hidden_dims(bad)
+
+
+def test_check_matrix_and_check_same_shape():
+    check_matrix("x", torch.zeros(3, 2), "")
+    with pytest.raises(
+        ValueError, match=r"x must be a tensor of shape \(n, features\), got \(3,\)"
+    ):
+        check_matrix("x", torch.zeros(3), "")
+    with pytest.raises(ValueError, match=r"with n >= 2, got \(1, 2\); flatten"):
+        check_matrix("x", torch.zeros(1, 2), "flatten", min_rows=2)
+    with pytest.raises(ValueError, match="got list"):
+        check_matrix("x", [[0.0]], "")
+    check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"a and b must both have shape .* \(2, 3\) and \(2, 4\)"):
+        check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 4))
+
+
+def test_progress_bars_follow_the_argument_then_ci(monkeypatch):
+    monkeypatch.setenv("CI", "1")
+    assert show_progress(None) is False and show_progress(True) is True
+    monkeypatch.delenv("CI")
+    assert show_progress(None) is True and show_progress(False) is False
