@@ -185,6 +185,7 @@ def main() -> int:
         "--report-only", action="store_true", help="only tabulate the results already in --out"
     )
     args = parser.parse_args()
+    args.out = args.out.resolve()  # the kernels write their claim logs from the notebooks folder
     notebooks = [n.resolve() for n in args.notebooks] or sorted(
         (ROOT / "notebooks").glob("*.ipynb")
     )
