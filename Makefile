@@ -15,8 +15,14 @@ PY := $(VENV)/bin/python
 JB := $(VENV)/bin/jupyter-book
 RUFF := $(VENV)/bin/ruff
 # torch is installed on its own first: a bare `torch` requirement would pull the multi-GB CUDA build.
+# Where no CPU build is at hand, point pip at one: TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 TORCH_VERSION := 2.13.0
+TORCH_INDEX_URL ?=
 INSTALLED := $(VENV)/.installed
+# The exact versions to install: constraints.txt pins some packages that need Python 3.11, so
+# Python 3.10 (the declared minimum) has a set of its own.
+PYTHON ?= python3
+CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("constraints-py310.txt" if sys.version_info < (3, 11) else "constraints.txt")')
 
 # Browser libraries served from the book itself, never from a CDN (see _config.yml: mathjax_path,
 # nb_ipywidgets_js, html_extra_path). Pinned; `npm pack` fetches just the package tarball (no deps).
@@ -31,10 +37,10 @@ VENDORED := $(VENDOR)/.vendored-mathjax-$(MATHJAX_VERSION)-widgets-$(WIDGETS_HTM
 
 setup: $(INSTALLED)
 
-$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+$(INSTALLED): requirements.txt requirements-dev.txt $(CONSTRAINTS) pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==$(TORCH_VERSION) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c $(CONSTRAINTS)
 	touch $@
 
 vendor: $(VENDORED)
@@ -79,8 +85,8 @@ book: setup vendor
 	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"
 
 test: setup vendor
-	$(RUFF) check vae_utils tests benchmarks scripts
-	$(RUFF) format --check vae_utils tests benchmarks scripts
+	$(RUFF) check vae_utils tests benchmarks scripts notebooks conftest.py
+	$(RUFF) format --check vae_utils tests benchmarks scripts notebooks conftest.py
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(JB) build . --all -W --keep-going
 	$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider
