@@ -93,7 +93,7 @@ test: setup vendor
 
 # Not a test: timings depend on the machine. Builds first, so every cache is warm.
 bench: book
-	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # Not part of `make test`: it executes every chapter six times from an empty cache.
 robustness: setup
