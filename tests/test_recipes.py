@@ -50,13 +50,54 @@ def test_sweep_trains_one_model_per_c_in_order_then_loads_them(tmp_path, monkeyp
     assert len(models) == 2 and len(list(tmp_path.iterdir())) == 2
     single, _ = train_vae(x, 10.0, hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path)
     for a, b in zip(models[1].state_dict().values(), single.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
+        assert torch.equal(a, b)  # the sweep's model is train_vae's cache entry
 
-    monkeypatch.setattr(recipes, "fit", lambda *args, **kwargs: pytest.fail("fit was called"))
+    def no_training(*args, **kwargs):
+        pytest.fail("a model was trained although it was cached")
+
+    monkeypatch.setattr(recipes, "fit", no_training)
+    monkeypatch.setattr(recipes, "fit_together", no_training)
     again = recipes.train_vae_sweep(
         x, [10.0, 0.1], hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path, progress=False
     )
     assert torch.equal(again[0].decode(torch.zeros(1, 2)), models[1].decode(torch.zeros(1, 2)))
+
+
+def test_sweep_models_are_the_ones_train_vae_trains_alone(tmp_path):
+    x, config = _data(), TrainConfig(num_epochs=2, batch_size=8)
+    alone = [
+        train_vae(x, C, hidden_dims=(8,), config=config, directory=tmp_path / "alone")[0]
+        for C in (0.1, 10.0)
+    ]
+    swept = recipes.train_vae_sweep(
+        x, [0.1, 10.0], hidden_dims=(8,), config=config, directory=tmp_path, progress=False
+    )
+    for a, b in zip(alone, swept, strict=True):
+        for name, weight in a.state_dict().items():
+            torch.testing.assert_close(b.state_dict()[name], weight, rtol=1e-4, atol=1e-5)
+    # the two models differ by far more than that: one C used for both would fail
+    gaps = [
+        (a - b).abs().max().item()
+        for a, b in zip(swept[0].parameters(), swept[1].parameters(), strict=True)
+    ]
+    assert max(gaps) > 1e-3
+
+
+def test_sweep_trains_only_what_is_missing(tmp_path, monkeypatch):
+    x = _data()
+    train_vae(x, 10.0, hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path)
+    trained = []
+    fit_together = recipes.fit_together
+
+    def spy(models, *args, **kwargs):
+        trained.append(kwargs["loss_kwargs"]["C"])
+        return fit_together(models, *args, **kwargs)
+
+    monkeypatch.setattr(recipes, "fit_together", spy)
+    recipes.train_vae_sweep(
+        x, [0.1, 10.0, 1.0], hidden_dims=(8,), config=TWO_EPOCHS, directory=tmp_path
+    )
+    assert trained == [[0.1, 1.0]]
 
 
 @pytest.mark.parametrize("C_values", [[], [1.0, 0.0], [-1.0]])
@@ -70,3 +111,15 @@ def test_recipes_reject_a_bad_loss_weight_before_training(C, tmp_path):
     with pytest.raises(ValueError, match="C must be a positive number"):
         train_vae(_data(), C, directory=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_conv_recipe_builds_and_caches_the_channels_it_is_given(tmp_path):
+    x = torch.rand(16, 784, generator=torch.Generator().manual_seed(0))
+    config = TrainConfig(num_epochs=1, batch_size=16)
+    for channels in [(2, 4), (3, 4)]:
+        model, _ = recipes.train_conv_vae(
+            x, 1.0, latent_dim=2, channels=channels, config=config, directory=tmp_path
+        )
+        assert model.encoder[1].out_channels == channels[0]
+        assert model.encoder[3].out_channels == channels[1]
+    assert len(list(tmp_path.iterdir())) == 2  # one cache entry per pair of widths

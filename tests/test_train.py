@@ -11,6 +11,7 @@ from vae_utils import (
     TrainConfig,
     autoencoder_objective,
     fit,
+    fit_together,
     set_seed,
     vae_objective,
 )
@@ -84,3 +85,54 @@ def test_fit_takes_its_settings_as_a_train_config():
 def test_fit_rejects_unflattened_images():
     with pytest.raises(ValueError, match=r"x must be a tensor of shape \(n, features\)"):
         fit(Autoencoder(784, (4,), 2), torch.zeros(4, 28, 28), autoencoder_objective)
+
+
+def _vae(seed: int = 123) -> VAE:
+    set_seed(seed)
+    return VAE(8, (16,), 2)
+
+
+def test_fit_together_gives_each_model_what_fit_gives_it_alone():
+    config = TrainConfig(num_epochs=2, batch_size=32)
+    weights = [0.5, 50.0, 5.0]
+    alone = []
+    for C in weights:
+        model = _vae()
+        alone.append((model, fit(model, _data(), partial(vae_objective, C=C), config)))
+    models = [_vae() for _ in weights]
+    histories = fit_together(models, _data(), vae_objective, config, loss_kwargs={"C": weights})
+    for model, history, (single, single_history) in zip(models, histories, alone, strict=True):
+        assert not model.training
+        assert history == pytest.approx(single_history, rel=1e-5)
+        for name, weight in single.state_dict().items():
+            torch.testing.assert_close(model.state_dict()[name], weight, rtol=1e-4, atol=1e-6)
+    # the three loss weights give three different models
+    assert histories[0][-1] != pytest.approx(histories[1][-1], rel=1e-2)
+
+
+def test_fit_together_trains_models_that_start_apart():
+    models = [_vae(1), _vae(2)]
+    fit_together(models, _data(), autoencoder_objective_of_vae, TrainConfig(num_epochs=1))
+    alone = _vae(2)
+    fit(alone, _data(), autoencoder_objective_of_vae, TrainConfig(num_epochs=1))
+    torch.testing.assert_close(models[1].decoder[0].weight, alone.decoder[0].weight)
+
+
+def autoencoder_objective_of_vae(model: VAE, x: torch.Tensor) -> torch.Tensor:
+    """A loss without extra arguments: the squared error of the decoded means."""
+    mu, _ = model.encode(x)
+    return (x - model.decode(mu)).pow(2).sum(dim=1).mean()
+
+
+@pytest.mark.parametrize(
+    ("models", "loss_kwargs", "message"),
+    [
+        ([], None, "non-empty list of models of one class and one shape"),
+        ([VAE(8, (16,), 2), VAE(8, (8,), 2)], None, "one class and one shape"),
+        ([VAE(8, (16,), 2), Autoencoder(8, (16,), 2)], None, "one class and one shape"),
+        ([VAE(8, (16,), 2)] * 2, {"C": [1.0]}, r"loss_kwargs\['C'\] must hold one value per model"),
+    ],
+)
+def test_fit_together_rejects_models_that_cannot_be_stacked(models, loss_kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fit_together(models, _data(), vae_objective, loss_kwargs=loss_kwargs)

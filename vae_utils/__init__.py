@@ -71,7 +71,7 @@ from vae_utils.recipes import (
     train_vae_sweep,
 )
 from vae_utils.seeds import generator, seed_shift, set_seed
-from vae_utils.train import TrainConfig, fit
+from vae_utils.train import TrainConfig, fit, fit_together
 from vae_utils.widgets import figure_to_png, image_slider
 
 __all__ = [
@@ -107,6 +107,7 @@ __all__ = [
     "fit",
     "fit_pca",
     "fit_ppca",
+    "fit_together",
     "gaussian_log_likelihood",
     "generator",
     "glue",

@@ -128,6 +128,43 @@ def load_weights(model: nn.Module, path: str | Path) -> dict[str, Any]:
     return metadata
 
 
+def cached_weights_path(
+    model: nn.Module, key: Mapping[str, Any], directory: str | Path | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Where the weights of ``model`` trained as ``key`` describes live, and the key stored there.
+
+    ``directory`` is ``cache_root() / "weights"`` by default; the file name holds the model's class
+    and a hash of the key, and the stored key adds the class name to ``key``.
+    """
+    directory = Path(directory) if directory is not None else cache_root() / "weights"
+    full_key = {"model": type(model).__name__, **key}
+    return directory / f"{type(model).__name__.lower()}-{_key_hash(full_key)}.safetensors", full_key
+
+
+def load_cached(
+    model: nn.Module, key: Mapping[str, Any], directory: str | Path | None = None
+) -> list[float] | None:
+    """Load the weights of a training run described by ``key`` into ``model`` and return its loss
+    history, or return ``None`` (``model`` untouched) if that run is not in the cache."""
+    path, full_key = cached_weights_path(model, key, directory)
+    if not path.exists() or read_metadata(path).get("key") != json.loads(json.dumps(full_key)):
+        return None
+    metadata = load_weights(model, path)
+    model.eval()
+    return list(metadata["history"])
+
+
+def save_trained(
+    model: nn.Module,
+    key: Mapping[str, Any],
+    history: list[float],
+    directory: str | Path | None = None,
+) -> None:
+    """Cache ``model``'s weights and loss ``history`` under ``key``, for :func:`load_cached`."""
+    path, full_key = cached_weights_path(model, key, directory)
+    save_weights(model, path, {"key": full_key, "history": history})
+
+
 def load_or_train(
     model: nn.Module,
     train: Callable[[nn.Module], list[float]],
@@ -139,7 +176,7 @@ def load_or_train(
     Args:
         model: a freshly built model; it is trained in place or receives the cached weights.
         train: trains the model and returns its loss history, e.g.
-            ``lambda m: fit(m, x, loss_fn, num_epochs=5)``.
+            ``lambda m: fit(m, x, loss_fn, TrainConfig(num_epochs=5))``.
         key: everything that determines the result (model arguments, loss weight, epochs, seed,
             data size), as JSON values; a different key means a different file.
         directory: where the weights live; ``cache_root() / "weights"`` by default.
@@ -147,14 +184,8 @@ def load_or_train(
     Returns:
         The loss history, from the cache or from ``train``.
     """
-    directory = Path(directory) if directory is not None else cache_root() / "weights"
-    full_key = {"model": type(model).__name__, **key}
-    path = directory / f"{type(model).__name__.lower()}-{_key_hash(full_key)}.safetensors"
-    if path.exists():
-        metadata = load_weights(model, path)
-        if metadata.get("key") == json.loads(json.dumps(full_key)):
-            model.eval()
-            return list(metadata["history"])
-    history = train(model)
-    save_weights(model, path, {"key": full_key, "history": history})
+    history = load_cached(model, key, directory)
+    if history is None:
+        history = train(model)
+        save_trained(model, key, history, directory)
     return history

@@ -1,7 +1,8 @@
 """A small convolutional VAE: the same interface as :class:`vae_utils.VAE`, on flat 28x28 images.
 
-Encoder: two stride-2 convolutions (28 -> 14 -> 7 pixels, 32 and 64 channels) and a linear layer to
-``mu`` and ``log_var``. Decoder: the mirror image, with transposed convolutions and a sigmoid.
+Encoder: two stride-2 convolutions (28 -> 14 -> 7 pixels, 16 and 32 channels by default) and a
+linear layer to ``mu`` and ``log_var``. Decoder: the mirror image, with transposed convolutions and
+a sigmoid.
 Images enter and leave flat, ``(batch, 784)``, so that every function of the course applies.
 """
 
@@ -27,7 +28,7 @@ class ConvVAE(BaseVAE):
         (torch.Size([5, 784]), torch.Size([5, 10]))
     """
 
-    def __init__(self, latent_dim: int = 10, channels: tuple[int, int] = (32, 64)) -> None:
+    def __init__(self, latent_dim: int = 10, channels: tuple[int, int] = (16, 32)) -> None:
         check_int("latent_dim", latent_dim, "try latent_dim=10")
         first, second = channels
         encoder = nn.Sequential(

@@ -59,7 +59,8 @@ def vae_loss(
     x_hat: torch.Tensor,
     mu: torch.Tensor,
     log_var: torch.Tensor,
-    C: float,  # upper case: the book's symbol for the loss weight, as scikit-learn's C
+    C: float
+    | torch.Tensor,  # upper case: the book's symbol for the loss weight, as scikit-learn's C
 ) -> torch.Tensor:
     """Batch mean of ``C * ||x - x_hat||^2 + KL[N(mu, sigma^2) || N(0, I)]`` (eq. ``eq-vae-loss``,
     chapter 3).
@@ -68,12 +69,14 @@ def vae_loss(
         x, x_hat: ``(batch, input_dim)``.
         mu, log_var: ``(batch, latent_dim)``.
         C: the positive loss weight on the reconstruction error; ``C = 1 / (2 c)`` for a
-            Gaussian decoder of variance ``c``.
+            Gaussian decoder of variance ``c``. A 0-d tensor when :func:`vae_utils.fit_together`
+            trains models for several weights at once.
 
     Returns:
         A scalar tensor.
     """
-    check_positive_number("C", C, "try C=1.0")
+    if not isinstance(C, torch.Tensor):  # a tensor when vae_utils.fit_together trains a sweep
+        check_positive_number("C", C, "try C=1.0")
     if len(mu) != len(x):
         raise ValueError(
             f"mu and x must have the same batch size, got {len(mu)} and {len(x)}; "
@@ -89,7 +92,7 @@ def autoencoder_objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return reconstruction_error(x, model(x)).mean()
 
 
-def vae_objective(model: nn.Module, x: torch.Tensor, C: float) -> torch.Tensor:
+def vae_objective(model: nn.Module, x: torch.Tensor, C: float | torch.Tensor) -> torch.Tensor:
     """Training loss of a VAE on a batch: :func:`vae_loss` of the model's ``(x_hat, mu, log_var)``.
 
     Use ``functools.partial(vae_objective, C=...)`` to hand it to :func:`vae_utils.fit`.

@@ -17,11 +17,9 @@ from typing import Any, TypeVar
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from vae_utils._checks import check_positive_number
-from vae_utils._progress import show_progress
-from vae_utils.cache import code_fingerprint, load_or_train
+from vae_utils.cache import code_fingerprint, load_cached, load_or_train, save_trained
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
@@ -33,7 +31,7 @@ from vae_utils.losses import (
 )
 from vae_utils.models import VAE, Autoencoder, reparameterize
 from vae_utils.seeds import generator, set_seed, shifted_seed
-from vae_utils.train import LossFn, TrainConfig, fit
+from vae_utils.train import LossFn, TrainConfig, fit, fit_together
 
 Model = TypeVar("Model", bound=nn.Module)
 
@@ -43,6 +41,27 @@ def data_fingerprint(x: torch.Tensor) -> str:
     digest = hashlib.sha256(f"{tuple(x.shape)} {x.dtype}".encode())
     digest.update(x.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def run_key(
+    model: nn.Module,
+    x: torch.Tensor,
+    loss_fn: LossFn,
+    key: dict[str, Any],
+    config: TrainConfig,
+    labels: torch.Tensor | None = None,
+) -> dict[str, Any]:
+    """The cache key of a training run: ``key`` (what defines the model and its loss), the config
+    (its seed shifted), fingerprints of the data and labels, and of the code that trains
+    (:func:`vae_utils.code_fingerprint`). Change any of them and the model is trained again."""
+    return {
+        "data": data_fingerprint(x),
+        **({"labels": data_fingerprint(labels)} if labels is not None else {}),
+        **key,
+        **dataclasses.asdict(config),
+        "seed": shifted_seed(config.seed),
+        "code": code_fingerprint(model, loss_fn),  # retrain when the code that trains changes
+    }
 
 
 def train_or_load(
@@ -57,16 +76,13 @@ def train_or_load(
 ) -> tuple[Model, list[float]]:
     """The template of every recipe: seed, ``build()`` the model, train it or load it.
 
-    The cache key holds ``key`` (what defines the model and its loss), the training config (its
-    seed shifted), fingerprints of the data and labels, and of the code that trains
-    (:func:`vae_utils.code_fingerprint`): change any of them and the model is trained again.
-
     Args:
         build: makes the untrained model; called right after the seed is set, so that its initial
             weights are reproducible.
         x: ``(n, input_dim)`` training data.
         loss_fn: as for :func:`vae_utils.fit`.
-        key: JSON-serialisable settings of the model and loss, e.g. ``{"C": 1.0, "latent_dim": 2}``.
+        key: JSON-serialisable settings of the model and loss, e.g. ``{"C": 1.0, "latent_dim": 2}``;
+            the cache key adds the rest (:func:`run_key`).
         config: as for :func:`vae_utils.fit`; ``TrainConfig()`` by default.
         labels: ``(n,)``, as for :func:`vae_utils.fit`.
         directory: the cache; :func:`vae_utils.cache_root` by default.
@@ -77,16 +93,11 @@ def train_or_load(
     config = TrainConfig() if config is None else config
     set_seed(config.seed)
     model = build()
-    full_key = {
-        "data": data_fingerprint(x),
-        **({"labels": data_fingerprint(labels)} if labels is not None else {}),
-        **key,
-        **dataclasses.asdict(config),
-        "seed": shifted_seed(config.seed),
-        "code": code_fingerprint(model, loss_fn),  # retrain when the code that trains changes
-    }
     history = load_or_train(
-        model, lambda m: fit(m, x, loss_fn, config, labels=labels), full_key, directory
+        model,
+        lambda m: fit(m, x, loss_fn, config, labels=labels),
+        run_key(model, x, loss_fn, key, config, labels),
+        directory,
     )
     return model, history
 
@@ -110,6 +121,18 @@ def train_autoencoder(
     )
 
 
+def _vae_run(
+    x: torch.Tensor, C: float, latent_dim: int, hidden_dims: Sequence[int], linear: bool
+) -> tuple[Callable[[], VAE], LossFn, dict[str, Any]]:
+    """The build, loss and key that :func:`train_or_load` needs for a VAE with weight ``C``."""
+    check_positive_number("C", C, "try C=1.0")
+    return (
+        lambda: VAE(x.shape[1], hidden_dims, latent_dim, linear=linear),
+        partial(vae_objective, C=C),
+        {"C": C, "latent_dim": latent_dim, "hidden_dims": list(hidden_dims), "linear": linear},
+    )
+
+
 def train_vae(
     x: torch.Tensor,
     C: float,  # upper case: the book's loss weight, as scikit-learn's C
@@ -122,15 +145,8 @@ def train_vae(
 ) -> tuple[VAE, list[float]]:
     """A :class:`VAE` trained with loss weight ``C`` on ``x: (n, 784)`` (or loaded), and its loss
     per epoch."""
-    check_positive_number("C", C, "try C=1.0")
-    return train_or_load(
-        lambda: VAE(x.shape[1], hidden_dims, latent_dim, linear=linear),
-        x,
-        partial(vae_objective, C=C),
-        {"C": C, "latent_dim": latent_dim, "hidden_dims": list(hidden_dims), "linear": linear},
-        config,
-        directory=directory,
-    )
+    build, loss_fn, key = _vae_run(x, C, latent_dim, hidden_dims, linear)
+    return train_or_load(build, x, loss_fn, key, config, directory=directory)
 
 
 def train_calibrated_vae(
@@ -214,16 +230,17 @@ def train_conv_vae(
     C: float,  # upper case: the book's loss weight
     *,
     latent_dim: int = 10,
+    channels: tuple[int, int] = (16, 32),
     config: TrainConfig | None = None,
     directory: str | Path | None = None,
 ) -> tuple[ConvVAE, list[float]]:
     """A :class:`ConvVAE` trained with loss weight ``C`` on ``x: (n, 784)``, or loaded."""
     check_positive_number("C", C, "try C=1.0")
     return train_or_load(
-        lambda: ConvVAE(latent_dim),
+        lambda: ConvVAE(latent_dim, channels),
         x,
         partial(vae_objective, C=C),
-        {"C": C, "latent_dim": latent_dim},
+        {"C": C, "latent_dim": latent_dim, "channels": list(channels)},
         config,
         directory=directory,
     )
@@ -233,31 +250,54 @@ def train_vae_sweep(
     x: torch.Tensor,
     C_values: Sequence[float],  # upper case: the book's loss weight
     *,
+    latent_dim: int = 2,
+    hidden_dims: Sequence[int] = (256,),
+    linear: bool = False,
+    config: TrainConfig | None = None,
+    directory: str | Path | None = None,
     progress: bool | None = None,
-    **kwargs: Any,
 ) -> list[VAE]:
-    """Train (or load) one :func:`train_vae` model per loss weight in ``C_values``.
+    """One :func:`train_vae` model per loss weight in ``C_values``, trained together or loaded.
 
-    The first call trains every model, about 15 s each on 2 CPU cores for the full training set,
-    with a progress bar over the sweep; later calls load them all from the cache in a second.
+    Each model is the one :func:`train_vae` gives for its ``C`` (the same initial weights, batches
+    and noise, the same cache entry), but those not in the cache train side by side as one batched
+    model (:func:`vae_utils.fit_together`), several times faster than one after another.
 
     Args:
         x: ``(n, 784)`` training images.
         C_values: the loss weights, each positive.
-        progress: show the sweep's progress bar; by default shown except when ``CI`` is set.
-        **kwargs: passed on to :func:`train_vae` (``latent_dim``, ``config``, ...).
+        latent_dim, hidden_dims, linear, config, directory: as for :func:`train_vae`.
+        progress: show the progress bar; by default shown except when ``CI`` is set.
 
     Returns:
         The models (in eval mode), in the order of ``C_values``.
     """
-    if len(C_values) == 0 or not all(C > 0 for C in C_values):
+    if len(C_values) == 0 or not all(
+        isinstance(C, int | float) and not isinstance(C, bool) and C > 0 for C in C_values
+    ):
         raise ValueError(
             f"C_values must be a non-empty list of positive weights, got {C_values}; "
             "e.g. C_values=[0.1, 1, 10]"
         )
-    models = []
-    sweep = tqdm(C_values, desc="VAEs over C", unit="model", disable=not show_progress(progress))
-    for C in sweep:
-        model, _ = train_vae(x, C, **kwargs)
+    config = TrainConfig() if config is None else config
+    models, keys, missing = [], [], []
+    for C in C_values:
+        build, loss_fn, key = _vae_run(x, C, latent_dim, hidden_dims, linear)
+        set_seed(config.seed)  # as train_or_load: every model starts from its own seeded weights
+        model = build()
+        keys.append(run_key(model, x, loss_fn, key, config))
+        if load_cached(model, keys[-1], directory) is None:
+            missing.append(len(models))
         models.append(model)
+    if missing:
+        histories = fit_together(
+            [models[i] for i in missing],
+            x,
+            vae_objective,
+            config,
+            loss_kwargs={"C": [C_values[i] for i in missing]},
+            progress=progress,
+        )
+        for i, history in zip(missing, histories, strict=True):
+            save_trained(models[i], keys[i], history, directory)
     return models

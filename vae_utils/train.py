@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
 from vae_utils._checks import check_int, check_matrix, check_positive_number
@@ -37,6 +39,15 @@ class TrainConfig:
         check_int("batch_size", self.batch_size, "try batch_size=128")
         check_positive_number("lr", self.lr, "try lr=1e-3")
         check_int("seed", self.seed, "try seed=0", minimum=0)
+
+
+def adam(parameters: Sequence[torch.Tensor], lr: float) -> torch.optim.Adam:
+    """Adam with its update fused into one kernel per step where PyTorch has one (CPU since
+    PyTorch 2.4, CUDA): a fifth faster training of the course's MLPs on 2 CPU cores."""
+    try:
+        return torch.optim.Adam(parameters, lr=lr, fused=True)
+    except RuntimeError:  # an older PyTorch or another device: the default, equivalent update
+        return torch.optim.Adam(parameters, lr=lr)
 
 
 def fit(
@@ -84,7 +95,7 @@ def fit(
     model.to(device).train()
     x = x.to(device)
     labels = labels.to(device) if labels is not None else None
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = adam(list(model.parameters()), config.lr)
 
     history: list[float] = []
     bar = tqdm(
@@ -109,3 +120,130 @@ def fit(
             bar.set_postfix(loss=f"{history[-1]:.4g}")
     model.eval()
     return history
+
+
+class _Loss(nn.Module):
+    """``loss_fn(model, batch, **kwargs)`` as a module, so that ``functional_call`` can run it
+    with weights of our choosing (the stacked weights of one model, inside ``vmap``)."""
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn) -> None:
+        super().__init__()
+        self.model, self.loss_fn = model, loss_fn
+
+    def forward(self, batch: torch.Tensor, kwargs: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.loss_fn(self.model, batch, **kwargs)
+
+
+def fit_together(
+    models: Sequence[nn.Module],
+    x: torch.Tensor,
+    loss_fn: LossFn,
+    config: TrainConfig | None = None,
+    *,
+    loss_kwargs: Mapping[str, Sequence[float]] | None = None,
+    device: str | torch.device = "cpu",
+    progress: bool | None = None,
+) -> list[list[float]]:
+    """Train several models of one architecture side by side, as :func:`fit` trains each alone.
+
+    A sweep (one model per loss weight, say) trains as one batched model: their weights are
+    stacked (``torch.func.stack_module_state``) and ``torch.vmap`` runs every model on each batch
+    at once, so each matrix product covers all of them, which keeps a CPU's cores far busier than
+    small models one after another. Each model sees the batches and the noise that :func:`fit`
+    with the same ``config`` would give it (``vmap``'s ``randomness="same"``), and Adam updates
+    each weight on its own, so one optimizer over the stacked weights is one per model: the
+    result is :func:`fit`'s, up to float rounding.
+
+    Args:
+        models: modules of one class built with the same arguments (their weights may differ).
+        x: training data ``(n, input_dim)``; shuffled every epoch.
+        loss_fn: as for :func:`fit`; model ``i`` is trained on
+            ``loss_fn(model, batch, **{name: values[i] for name, values in loss_kwargs.items()})``,
+            e.g. :func:`vae_utils.vae_objective` with ``loss_kwargs={"C": [0.1, 1, 10]}``.
+        config: as for :func:`fit`.
+        loss_kwargs: the arguments of ``loss_fn`` that differ between the models, one value per
+            model; each reaches ``loss_fn`` as a 0-d tensor.
+        device: where to train.
+        progress: show a tqdm bar; by default shown except when the ``CI`` variable is set.
+
+    Returns:
+        One loss history per model (``config.num_epochs`` floats each), in the order of ``models``.
+    """
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise ValueError(
+            f"config must be a TrainConfig, got {config!r}; e.g. TrainConfig(num_epochs=5)"
+        )
+    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
+    models = list(models)
+    shapes = [(type(m), [(name, t.shape) for name, t in m.state_dict().items()]) for m in models]
+    if not models or any(shape != shapes[0] for shape in shapes):
+        raise ValueError(
+            "models must be a non-empty list of models of one class and one shape; build them "
+            "with the same arguments, e.g. [VAE(784, (256,), 2) for C in C_values]"
+        )
+    loss_kwargs = dict(loss_kwargs or {})
+    for name, values in loss_kwargs.items():
+        if len(values) != len(models):
+            raise ValueError(
+                f"loss_kwargs[{name!r}] must hold one value per model ({len(models)}), got "
+                f"{len(values)}"
+            )
+    batched_kwargs = {
+        name: torch.tensor(values, dtype=x.dtype, device=device)
+        for name, values in loss_kwargs.items()
+    }
+
+    torch.manual_seed(shifted_seed(config.seed))  # as in fit: the noise drawn inside loss_fn
+    shuffle = generator(config.seed)
+    for model in models:
+        model.to(device).train()
+    params, buffers = stack_module_state(models)  # {name: (num_models, ...)}
+    # Matrices are trained transposed, (num_models, in, out), and reach the model as views of shape
+    # (num_models, out, in): the batched matmuls then write their gradients without a transposing
+    # copy, a fifth of the time of a step here.
+    trained = {
+        name: t.detach().transpose(1, 2).contiguous().requires_grad_() if t.ndim == 3 else t
+        for name, t in params.items()
+    }
+    weights = {
+        f"model.{name}": t.transpose(1, 2) if params[name].ndim == 3 else t
+        for name, t in trained.items()
+    } | {f"model.{name}": t for name, t in buffers.items()}
+    template = _Loss(copy.deepcopy(models[0]).to("meta"), loss_fn).train()
+
+    def one_model(weights: dict, batch: torch.Tensor, kwargs: dict) -> torch.Tensor:
+        return functional_call(template, weights, (batch, kwargs))
+
+    losses_of = vmap(one_model, randomness="same")  # -> (num_models,)
+    x = x.to(device)
+    optimizer = adam(list(trained.values()), config.lr)
+
+    histories: list[list[float]] = [[] for _ in models]
+    bar = tqdm(
+        range(config.num_epochs),
+        desc=f"training {len(models)} models together",
+        unit="epoch",
+        disable=not show_progress(progress),
+    )
+    with bar:
+        for _ in bar:
+            order = torch.randperm(len(x), generator=shuffle).to(device)
+            total = torch.zeros(len(models), device=device)
+            for start in range(0, len(x), config.batch_size):
+                batch = x[order[start : start + config.batch_size]]
+                # a copy of the batch per model: contiguous operands for the batched matmuls
+                batches = batch.expand(len(models), *batch.shape).contiguous()
+                losses = losses_of(weights, batches, batched_kwargs)
+                optimizer.zero_grad(set_to_none=True)
+                losses.sum().backward()  # model i's weights get the gradient of its own loss
+                optimizer.step()
+                total += losses.detach() * len(batch)
+            for history, value in zip(histories, (total / len(x)).tolist(), strict=True):
+                history.append(value)
+            bar.set_postfix(loss=f"{min(h[-1] for h in histories):.4g}..")
+    with torch.no_grad():
+        for i, model in enumerate(models):
+            model.load_state_dict({name[len("model.") :]: t[i] for name, t in weights.items()})
+            model.eval()
+    return histories
