@@ -6,6 +6,8 @@
 - the training throughput of `vae_utils.fit` on a 784-400-20 MLP VAE over Fashion-MNIST, next to a
   minimal plain PyTorch loop of the same model in the same run, and as a fraction of the float32
   matmul FLOP/s this CPU reaches on the same layer shapes;
+- a sweep of eleven of chapter 4's VAEs trained together (`vae_utils.fit_together`) against the
+  same models trained one after another;
 - the time to rebuild the book from a warm execution cache;
 - the size of the largest page of the built site.
 
@@ -119,6 +121,27 @@ def training_throughput(x: torch.Tensor, num_epochs: int, repeats: int) -> tuple
     return statistics.median(rates["fit"]), statistics.median(rates["plain"])
 
 
+def sweep_throughput(x: torch.Tensor, num_models: int = 11) -> tuple[float, float]:
+    """Model-images per second of a sweep of chapter 4's VAEs (784-256-2), one epoch of ``x``:
+    trained together by `fit_together`, and one after another by `fit` (three of them timed)."""
+    weights = [float(C) for C in range(1, num_models + 1)]
+    config = vu.TrainConfig(num_epochs=1)
+
+    def new_model() -> vu.VAE:
+        torch.manual_seed(0)
+        return vu.VAE(784, (256,), 2)
+
+    start = time.perf_counter()
+    models = [new_model() for _ in weights]
+    vu.fit_together(models, x, vu.vae_objective, config, loss_kwargs={"C": weights}, progress=False)
+    together = num_models * len(x) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for C in weights[:3]:
+        vu.fit(new_model(), x, partial(vu.vae_objective, C=C), config, progress=False)
+    alone = 3 * len(x) / (time.perf_counter() - start)
+    return together, alone
+
+
 def matmul_flops_per_second(repeats: int = 300) -> float:
     """float32 FLOP/s of this CPU on the VAE's layer shapes at the training batch size."""
     operands = [(torch.randn(BATCH_SIZE, n_in), torch.randn(n_in, n_out)) for n_in, n_out in LAYERS]
@@ -191,6 +214,11 @@ def main() -> None:
             f"{flops / 1e6:.1f} MFLOP/image",
         )
     )
+
+    together, alone = sweep_throughput(x[:20_000])
+    rows.append(("sweep of 11 VAEs (784-256-2), fit_together", f"{together:,.0f} images/s", ""))
+    rows.append(("the same VAEs one after another, fit", f"{alone:,.0f} images/s", ""))
+    rows.append(("fit_together / fit", f"{together / alone:.2f}x", ""))
 
     rebuild = run_timed([str(Path(sys.executable).parent / "jupyter-book"), "build", ".", "--all"])
     ok = rebuild < REBUILD_TARGET_S
