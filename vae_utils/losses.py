@@ -59,8 +59,7 @@ def vae_loss(
     x_hat: torch.Tensor,
     mu: torch.Tensor,
     log_var: torch.Tensor,
-    C: float
-    | torch.Tensor,  # upper case: the book's symbol for the loss weight, as scikit-learn's C
+    C: float | torch.Tensor,  # upper case: the book's loss weight, as scikit-learn's C
 ) -> torch.Tensor:
     """Batch mean of ``C * ||x - x_hat||^2 + KL[N(mu, sigma^2) || N(0, I)]`` (eq. ``eq-vae-loss``,
     chapter 3).
