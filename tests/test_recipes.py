@@ -22,6 +22,18 @@ def test_fingerprint_changes_with_the_data():
     assert data_fingerprint(x) != data_fingerprint(y)
 
 
+def test_fingerprint_is_remembered_until_the_tensor_changes_in_place(monkeypatch):
+    x = _data()
+    before = data_fingerprint(x)
+    hashed = []
+    real_sha256 = recipes.hashlib.sha256
+    monkeypatch.setattr(recipes.hashlib, "sha256", lambda *a: hashed.append(1) or real_sha256(*a))
+    assert data_fingerprint(x) == before and not hashed  # remembered: not hashed again
+    x[3, 4] += 0.01  # in place: PyTorch's version counter moves on
+    after = data_fingerprint(x)
+    assert hashed and after != before and after == data_fingerprint(x.clone())
+
+
 @pytest.mark.parametrize("train", [train_autoencoder, lambda x, **kw: train_vae(x, 2.0, **kw)])
 def test_second_call_loads_instead_of_training(train, tmp_path, monkeypatch):
     x = _data()
