@@ -52,7 +52,8 @@ BEFORE_COLD_S = {
 REBUILD_TARGET_S = 60.0
 PAGE_TARGET_BYTES = 5e6
 LAYERS = [(784, 400), (400, 40), (20, 400), (400, 784)]  # (in, out) of the VAE's linear layers
-BATCH_SIZE = 128
+TRAINING = vu.TrainConfig()  # the course's default: batches of 512 at lr 3e-3
+BATCH_SIZE = TRAINING.batch_size
 C = 10.0
 
 
@@ -84,7 +85,7 @@ def notebook_times(notebooks: list[Path]) -> dict[str, tuple[float, float]]:
 
 def plain_loop(model: torch.nn.Module, x: torch.Tensor, num_epochs: int) -> None:
     """The textbook training loop: what `fit` should be no slower than."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=TRAINING.lr)
     for _ in range(num_epochs):
         order = torch.randperm(len(x))
         for start in range(0, len(x), BATCH_SIZE):
@@ -104,7 +105,7 @@ def training_throughput(x: torch.Tensor, num_epochs: int, repeats: int) -> tuple
         return vu.VAE(784, (400,), 20)
 
     def fit(model: vu.VAE, x: torch.Tensor, num_epochs: int) -> None:
-        config = vu.TrainConfig(num_epochs=num_epochs, batch_size=BATCH_SIZE)
+        config = vu.TrainConfig(num_epochs=num_epochs)  # the default batch and learning rate
         vu.fit(model, x, partial(vu.vae_objective, C=C), config, progress=False)
 
     fit(new_model(), x[:10_000], num_epochs=1)  # warm up both paths
@@ -126,7 +127,7 @@ def sweep_throughput(x: torch.Tensor, num_models: int = 11) -> tuple[float, floa
     """Model-images per second of a sweep of chapter 4's VAEs (784-256-2), one epoch of ``x``:
     trained together by `fit_together`, and one after another by `fit` (three of them timed)."""
     weights = [float(C) for C in range(1, num_models + 1)]
-    config = vu.TrainConfig(num_epochs=1)
+    config = vu.TrainConfig(num_epochs=1, batch_size=128, lr=1e-3)  # as chapter 4's sweep
 
     def new_model() -> vu.VAE:
         torch.manual_seed(0)
