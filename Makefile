@@ -43,6 +43,19 @@ $(INSTALLED): requirements.txt requirements-dev.txt $(CONSTRAINTS) pyproject.tom
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c $(CONSTRAINTS)
 	touch $@
 
+# A reader's Colab runtime, as far as widgets go (requirements-widgets7.txt): ipywidgets 7.7.1.
+# The course goes in last, installed as a chapter's first cell installs it; it must keep 7.7.1.
+VENV7 := .venv-widgets7
+INSTALLED7 := $(VENV7)/.installed
+$(INSTALLED7): requirements-widgets7.txt pyproject.toml
+	test -x $(VENV7)/bin/python || $(PYTHON) -m venv $(VENV7)
+	$(VENV7)/bin/python -m pip install --quiet torch==$(TORCH_VERSION) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(VENV7)/bin/python -m pip install --quiet -r requirements-widgets7.txt
+	$(VENV7)/bin/python -m pip install --quiet -e .
+	@# fails when installing the course upgraded the reader's ipywidgets
+	$(VENV7)/bin/python -c 'import ipywidgets as w; assert w.__version__ == "7.7.1", w.__version__'
+	touch $@
+
 vendor: $(VENDORED)
 
 # MathJax: keep the one combined component the book loads (tex-mml-chtml.js) with what it loads
@@ -84,7 +97,7 @@ book: setup vendor
 	fi
 	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"
 
-test: setup vendor
+test: setup vendor $(INSTALLED7)
 	$(RUFF) check vae_utils tests benchmarks scripts notebooks conftest.py
 	$(RUFF) format --check vae_utils tests benchmarks scripts notebooks conftest.py
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

@@ -142,8 +142,8 @@ def changed_fraction(png_a: bytes, png_b: bytes) -> float:
 
 
 def _visible_frame(page: Page) -> str:
-    """The ``src`` of the image the slider's stack shows now (a blob URL)."""
-    return page.locator(".widget-vbox img.widget-image:visible").get_attribute("src")
+    """The alt text of the picture the slider's stack shows now; it ends with the frame's C."""
+    return page.locator(".widget-vbox .widget-html-content img:visible").get_attribute("alt")
 
 
 def test_slider_switches_frames_without_a_kernel(browser: Browser, site: str) -> None:
@@ -156,21 +156,22 @@ def test_slider_switches_frames_without_a_kernel(browser: Browser, site: str) ->
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     assert readout.inner_text() == "1"
-    before_src, before = _visible_frame(page), widget.screenshot(path=SCREENSHOTS / "before.png")
+    before_alt, before = _visible_frame(page), widget.screenshot(path=SCREENSHOTS / "before.png")
+    assert before_alt.endswith("(C = 1)")
 
     # One step right with the keyboard: C from 1 to 3.
     handle.focus()
     start = time.perf_counter()
     handle.press("ArrowRight")
     page.wait_for_function(
-        "src => document.querySelector('.widget-vbox img.widget-image').src !== src",
-        arg=before_src,
+        "alt => document.querySelector('.widget-vbox .widget-html-content img').alt !== alt",
+        arg=before_alt,
         timeout=5_000,
     )
     switch_seconds = time.perf_counter() - start
     after = widget.screenshot(path=SCREENSHOTS / "after.png")
     assert readout.inner_text() == "3"
-    assert _visible_frame(page) != before_src
+    assert _visible_frame(page).endswith("(C = 3)")
     assert changed_fraction(before, after) > 0.05  # a new picture, not a repainted cursor
     assert switch_seconds < 1.0
 
@@ -182,6 +183,7 @@ def test_slider_switches_frames_without_a_kernel(browser: Browser, site: str) ->
     page.mouse.move(track["x"] - 20, box["y"] + box["height"] / 2, steps=10)
     page.mouse.up()
     assert readout.inner_text() == "0.01"
+    assert _visible_frame(page).endswith("(C = 0.01)")
     smallest = widget.screenshot(path=SCREENSHOTS / "smallest.png")
     assert changed_fraction(before, smallest) > 0.05
 

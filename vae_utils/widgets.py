@@ -1,12 +1,18 @@
 """A slider over precomputed figures that works in a live kernel and in the static book.
 
-The frames are rendered once, in Python, as PNG images. The slider is linked to the stack of images
-in the browser (``jsdlink``), not through the kernel, so the rendered HTML page keeps working with
-no kernel: moving the slider only switches which image is shown.
+The frames are rendered once, in Python, as PNG images. With ipywidgets 8 the slider is linked to a
+stack of the pictures in the browser (``jsdlink``), not through the kernel, so the rendered HTML
+page keeps working with no kernel: moving the slider only switches which picture is shown. With
+ipywidgets 7 (what Colab's front end renders natively), which has no ``Stack``, the kernel swaps
+the picture when the slider moves.
+
+Each picture is an ``<img>`` with alt text in an ``HTML`` widget: an ``Image`` widget has none.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections.abc import Sequence
 
@@ -28,6 +34,7 @@ def image_slider(
     labels: Sequence[str],
     *,
     description: str,
+    alt: str,
     index: int = 0,
 ) -> widgets.VBox:
     """A slider over ``labels`` above the PNG frame of the selected label.
@@ -36,11 +43,14 @@ def image_slider(
         frames: one PNG image (bytes, e.g. from :func:`figure_to_png`) per slider position.
         labels: the slider's text at each position, as many as ``frames`` and all different.
         description: the name shown left of the slider, e.g. ``"C"``.
+        alt: what every frame shows, for readers who cannot see it; frame ``i``'s alt text is
+            ``"{alt} ({description} = {labels[i]})"``.
         index: the position selected at first.
 
     Returns:
-        A ``VBox`` of a ``SelectionSlider`` and a ``Stack`` of ``Image`` widgets whose selected
-        child follows the slider's index, linked in the browser.
+        A ``VBox`` of a ``SelectionSlider`` and the picture: with ipywidgets 8 a ``Stack`` of
+        ``HTML`` pictures whose selected child follows the slider's index, linked in the browser;
+        with ipywidgets 7 one ``HTML`` picture that the kernel swaps.
     """
     if len(frames) == 0 or len(frames) != len(labels):
         raise ValueError(
@@ -53,6 +63,8 @@ def image_slider(
         raise ValueError("frames must be PNG images as bytes; render figures with figure_to_png")
     if not 0 <= index < len(frames):
         raise ValueError(f"index must be between 0 and {len(frames) - 1}, got {index}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must say what the frames show, e.g. alt='Reconstructions, samples'")
     slider = widgets.SelectionSlider(
         options=list(labels),
         index=index,
@@ -60,10 +72,31 @@ def image_slider(
         continuous_update=True,
         layout=widgets.Layout(width="100%", max_width="640px"),
     )
-    images = [
-        widgets.Image(value=frame, format="png", layout=widgets.Layout(width="100%", height="auto"))
-        for frame in frames
+    pictures = [
+        _picture(frame, f"{alt} ({description} = {label})")
+        for frame, label in zip(frames, labels, strict=True)
     ]
-    stack = widgets.Stack(images, selected_index=index, layout=widgets.Layout(width="100%"))
-    widgets.jsdlink((slider, "index"), (stack, "selected_index"))
-    return widgets.VBox([slider, stack], layout=widgets.Layout(width="100%"))
+    if hasattr(widgets, "Stack"):  # ipywidgets 8: switched in the browser, kernel or not
+        shown = widgets.Stack(
+            [widgets.HTML(picture) for picture in pictures],
+            selected_index=index,
+            layout=widgets.Layout(width="100%"),
+        )
+        widgets.jsdlink((slider, "index"), (shown, "selected_index"))
+    else:  # ipywidgets 7: no Stack; the kernel swaps the picture
+        shown = widgets.HTML(pictures[index], layout=widgets.Layout(width="100%"))
+
+        def show(change: dict) -> None:
+            shown.value = pictures[change["new"]]
+
+        slider.observe(show, names="index")
+    return widgets.VBox([slider, shown], layout=widgets.Layout(width="100%"))
+
+
+def _picture(png: bytes, alt: str) -> str:
+    """An ``<img>`` of ``png`` (inlined as a data URL) with its alt text, scaled to the width."""
+    source = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (
+        f'<img src="{source}" alt="{html.escape(alt)}" '
+        'style="width: 100%; height: auto; max-width: 100%">'
+    )
