@@ -2,6 +2,11 @@
 and the importance-weighted bound with a Bernoulli decoder."""
 
 import hashlib
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,7 +20,7 @@ from vae_utils.bernoulli import (
     load_shipped_bernoulli_vae,
     shipped_bernoulli_record,
 )
-from vae_utils.cache import read_metadata, save_weights
+from vae_utils.cache import load_weights, read_metadata, save_weights
 from vae_utils.likelihood import elbo, importance_weighted_bound
 from vae_utils.losses import kl_to_standard_normal
 
@@ -114,3 +119,38 @@ def test_the_bernoulli_likelihood_is_the_models_own_method():
     expected = torch.distributions.Bernoulli(logits=model.decode_logits(z)).log_prob(x).sum(-1)
     assert torch.allclose(model.log_likelihood(x, z), expected, atol=1e-5)
     assert model.log_likelihood(x, z).shape == (4, 64)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "train_bernoulli_vae.py"
+
+
+def _train_with_script(output: Path, *options: str) -> None:
+    subprocess.run(
+        [sys.executable, str(SCRIPT), "--output", str(output), *options],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
+    )
+
+
+def test_training_script_reproduces_its_weights_on_a_cheap_setting(tmp_path):
+    cheap = ("--epochs", "2", "--warmup-epochs", "1", "--limit", "200", "--batch-size", "50")
+    first, second = tmp_path / "first.safetensors", tmp_path / "second.safetensors"
+    _train_with_script(first, *cheap)
+    _train_with_script(second, *cheap)
+    a, b = BernoulliVAE(), BernoulliVAE()
+    metadata = load_weights(a, first)
+    load_weights(b, second)
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(x, y), name  # same seed, same settings: the same weights
+    assert len(metadata["history"]) == 2 and metadata["settings"]["limit"] == 200
+
+
+def test_shipped_weights_were_made_with_the_scripts_defaults():
+    script = runpy.run_path(str(SCRIPT))  # defines argument_parser, does not train
+    defaults = vars(script["argument_parser"]().parse_args([]))
+    settings = shipped_bernoulli_record()["training"]["settings"]
+    for option in ("epochs", "warmup_epochs", "batch_size", "lr", "seed", "limit"):
+        assert settings.get(option) == defaults[option], option
