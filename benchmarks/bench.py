@@ -52,7 +52,7 @@ BEFORE_COLD_S = {
 REBUILD_TARGET_S = 60.0
 PAGE_TARGET_BYTES = 5e6
 LAYERS = [(784, 400), (400, 40), (20, 400), (400, 784)]  # (in, out) of the VAE's linear layers
-TRAINING = vu.TrainConfig()  # the course's default: batches of 512 at lr 3e-3
+TRAINING = vu.TrainConfig()  # the course's default: batches of 128 at lr 1e-3
 BATCH_SIZE = TRAINING.batch_size
 C = 10.0
 
