@@ -3,7 +3,7 @@
 #   make test   lint, strict book build, unit tests, doctests and every notebook (nbval)
 #   make bench  build the book, then print a table of what the course costs (benchmarks/bench.py)
 #   make robustness  every chapter over 3 seeds x torch threads 1 and 2, each with an empty cache,
-#               and a table of every claim's margin (scripts/check_robustness.py; about 2 hours)
+#               and a table of every claim's margin (scripts/check_robustness.py; about half an hour)
 #   make clean  remove _build (including the notebook execution cache)
 
 SHELL := /bin/bash
