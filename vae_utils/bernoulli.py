@@ -24,7 +24,7 @@ from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
-SHIPPED_SHA256 = "ae0086d2fb0b2e4aedb83ab504ca3964d61692c075f406b489d0c55e97d27ff0"
+SHIPPED_SHA256 = "75411e801feed36ce3901024a49def29faf7dd48e6c32068261eca330704aa2c"
 # Its test log-likelihood, written by scripts/evaluate_bernoulli_vae.py.
 SHIPPED_RESULT = SHIPPED_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
 
