@@ -68,7 +68,11 @@ def test_the_slider_page_embeds_one_frame_per_c():
     models = json.loads(state.group(1))["state"].values()
     names = [model["model_name"] for model in models]
     slider = next(m for m in models if m["model_name"] == "SelectionSliderModel")
-    assert names.count("ImageModel") == len(slider["state"]["_options_labels"]) >= 8
+    pictures = [
+        m for m in models if m["model_name"] == "HTMLModel" and '<img src="data:image/png' in str(m)
+    ]
+    assert len(pictures) == len(slider["state"]["_options_labels"]) >= 8
+    assert all('alt="' in m["state"]["value"] for m in pictures)  # every picture has alt text
     assert "DirectionalLinkModel" in names  # the browser-side link that makes it work statically
 
 
