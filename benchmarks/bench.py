@@ -52,7 +52,7 @@ BEFORE_COLD_S = {
 REBUILD_TARGET_S = 60.0
 PAGE_TARGET_BYTES = 5e6
 LAYERS = [(784, 400), (400, 40), (20, 400), (400, 784)]  # (in, out) of the VAE's linear layers
-TRAINING = vu.TrainConfig()  # the course's default: batches of 128 at lr 1e-3
+TRAINING = vu.TrainConfig()  # the course's default batch size and learning rate
 BATCH_SIZE = TRAINING.batch_size
 C = 10.0
 
@@ -127,7 +127,7 @@ def sweep_throughput(x: torch.Tensor, num_models: int = 11) -> tuple[float, floa
     """Model-images per second of a sweep of chapter 4's VAEs (784-256-2), one epoch of ``x``:
     trained together by `fit_together`, and one after another by `fit` (three of them timed)."""
     weights = [float(C) for C in range(1, num_models + 1)]
-    config = vu.TrainConfig(num_epochs=1, batch_size=128, lr=1e-3)  # as chapter 4's sweep
+    config = vu.TrainConfig(num_epochs=1)  # chapter 4's sweep settings, one epoch
 
     def new_model() -> vu.VAE:
         torch.manual_seed(0)
