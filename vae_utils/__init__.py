@@ -70,8 +70,18 @@ from vae_utils.recipes import (
     train_vae,
     train_vae_sweep,
 )
+from vae_utils.remedies import KLWarmup, annealed_vae_objective, free_bits_kl, kl_warmup
 from vae_utils.seeds import generator, seed_shift, set_seed
 from vae_utils.train import TrainConfig, fit, fit_together
+from vae_utils.vq import (
+    VQVAE,
+    VectorQuantizer,
+    VQOutput,
+    code_usage,
+    perplexity,
+    reinit_dead_codes,
+    vqvae_objective,
+)
 from vae_utils.widgets import figure_to_png, image_slider
 
 __all__ = [
@@ -81,6 +91,7 @@ __all__ = [
     "PCA",
     "PPCA",
     "VAE",
+    "VQVAE",
     "Autoencoder",
     "BaseVAE",
     "BernoulliVAE",
@@ -88,9 +99,13 @@ __all__ = [
     "Classifier",
     "ConditionalVAE",
     "ConvVAE",
+    "KLWarmup",
     "TrainConfig",
+    "VQOutput",
+    "VectorQuantizer",
     "accuracy",
     "active_units",
+    "annealed_vae_objective",
     "autoencoder_objective",
     "bernoulli_log_likelihood",
     "bernoulli_negative_elbo",
@@ -100,6 +115,7 @@ __all__ = [
     "check",
     "classifier_objective",
     "code_fingerprint",
+    "code_usage",
     "conditional_vae_objective",
     "data_fingerprint",
     "elbo",
@@ -108,6 +124,7 @@ __all__ = [
     "fit_pca",
     "fit_ppca",
     "fit_together",
+    "free_bits_kl",
     "gaussian_log_likelihood",
     "generator",
     "glue",
@@ -117,6 +134,7 @@ __all__ = [
     "interpolate",
     "kl_per_dimension",
     "kl_to_standard_normal",
+    "kl_warmup",
     "latent_grid",
     "load_fashion_mnist",
     "load_or_train",
@@ -126,6 +144,7 @@ __all__ = [
     "mlp",
     "mlp_encoder_decoder",
     "mmd",
+    "perplexity",
     "plot_images",
     "plot_latent_scatter",
     "plot_loss_curves",
@@ -134,6 +153,7 @@ __all__ = [
     "principal_angles",
     "read_metadata",
     "reconstruction_error",
+    "reinit_dead_codes",
     "reparameterize",
     "sample_box",
     "sample_fitted_normal",
@@ -152,5 +172,6 @@ __all__ = [
     "traverse",
     "vae_loss",
     "vae_objective",
+    "vqvae_objective",
 ]
 __version__ = "0.1.0"

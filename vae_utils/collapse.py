@@ -13,10 +13,9 @@ import torch
 from vae_utils._checks import check_matrix
 
 
-def _check_codes(mu: torch.Tensor, log_var: torch.Tensor | None = None) -> None:
-    check_matrix(
-        "mu", mu, "pass the encoder's means for a batch of images, e.g. model.encode(x)[0]", 2
-    )
+def _check_codes(mu: torch.Tensor, log_var: torch.Tensor | None = None, min_rows: int = 1) -> None:
+    hint = "pass the encoder's means for a batch of images, e.g. model.encode(x)[0]"
+    check_matrix("mu", mu, hint, min_rows)
     if log_var is not None and log_var.shape != mu.shape:
         raise ValueError(
             f"log_var must have mu's shape {tuple(mu.shape)}, got {tuple(log_var.shape)}"
@@ -55,7 +54,7 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
         >>> active_units(mu).tolist()
         [True, False]
     """
-    _check_codes(mu)
+    _check_codes(mu, min_rows=2)  # a variance across images needs two of them
     if not threshold > 0:
         raise ValueError(f"threshold must be positive, got {threshold!r}; try 0.01")
     return mu.var(dim=0) > threshold

@@ -1,0 +1,182 @@
+"""Remedies for posterior collapse: KL warm-up and free bits.
+
+Early in training the KL term is the easiest part of the loss to lower: setting
+``q(z_j | x) = N(0, 1)`` for every image makes it zero before the decoder has learned to use
+``z``. Two remedies keep latent dimensions in use. *KL warm-up* (Bowman et al. 2016) weighs the
+KL term by a factor that rises linearly from near 0 to 1, so the model first learns to
+reconstruct. *Free bits* (Kingma et al. 2016) charge nothing for the first ``free_bits`` nats of
+each latent dimension's KL.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from vae_utils._checks import check_int, check_positive_number
+from vae_utils.collapse import kl_per_dimension
+from vae_utils.losses import kl_to_standard_normal, reconstruction_error
+
+
+def _check_non_negative(name: str, value: object, hint: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite real number ``>= 0`` (not a bool)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}; {hint}")
+
+
+def kl_warmup(step: int, warmup_steps: int) -> float:
+    """KL weight of a linear warm-up (Bowman et al. 2016): ``min(1, (step + 1) / warmup_steps)``.
+
+    The weight is ``1 / warmup_steps`` at the first step, never 0, and reaches 1 at step
+    ``warmup_steps - 1``. A step can be an optimiser step (as in :class:`KLWarmup`) or an epoch
+    (as in ``scripts/train_bernoulli_vae.py``); count ``warmup_steps`` in the same unit.
+
+    Args:
+        step: the current step, counted from 0.
+        warmup_steps: the number of steps over which the weight rises to 1.
+
+    Returns:
+        The weight in ``(0, 1]``.
+
+    Example:
+        >>> [kl_warmup(step, 4) for step in range(6)]
+        [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    """
+    check_int("step", step, "count steps from 0", minimum=0)
+    check_int("warmup_steps", warmup_steps, "try warmup_steps=10, or kl_weight=1.0 for no warm-up")
+    return min(1.0, (step + 1) / warmup_steps)
+
+
+def free_bits_kl(mu: torch.Tensor, log_var: torch.Tensor, free_bits: float) -> torch.Tensor:
+    """The KL term with free bits (Kingma et al. 2016): ``sum_j max(free_bits, KL_j)``.
+
+    ``KL_j`` is the batch mean of ``KL[q(z_j | x) || N(0, 1)]``, the KL of latent dimension
+    ``j``. Below the floor the clamp is constant, so its gradient is zero: the optimiser gains
+    nothing by pushing a dimension's KL under ``free_bits`` nats, and the reconstruction term is
+    free to use those nats; dimensions stay in use. Above the floor the gradient is the plain
+    KL's. The result is a training objective, not the ELBO's KL: report the plain KL.
+
+    Args:
+        mu, log_var: ``(batch, latent_dim)`` from the encoder, ``batch >= 2``.
+        free_bits: the floor ``lambda`` on each dimension's KL, in nats, ``>= 0``; with 0 the
+            result is the plain batch-mean KL (up to float rounding: the sums run in another
+            order than in ``kl_to_standard_normal(mu, log_var).mean()``).
+
+    Returns:
+        A scalar tensor, the term to add to a batch-mean loss.
+
+    Example:
+        >>> mu = torch.tensor([[0.0, 2.0], [0.0, 2.0]])  # KL of 0 and 2 nats
+        >>> free_bits_kl(mu, torch.zeros(2, 2), free_bits=0.5)  # 0.5 + 2
+        tensor(2.5000)
+    """
+    _check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+    per_dimension = kl_per_dimension(mu, log_var)  # (latent_dim,), averaged over the batch
+    return torch.clamp(per_dimension, min=free_bits).sum()
+
+
+def _annealed_terms(
+    model: nn.Module, x: torch.Tensor, C: float | torch.Tensor, kl_weight: float, free_bits: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(loss, rate, distortion)`` of a batch: the loss of :func:`annealed_vae_objective`, and
+    the plain KL and the reconstruction error of each image, ``(batch,)`` each."""
+    if not isinstance(C, torch.Tensor):  # a tensor when vae_utils.fit_together trains a sweep
+        check_positive_number("C", C, "try C=1.0")
+    _check_non_negative("kl_weight", kl_weight, "try kl_weight=1.0, or a value of kl_warmup")
+    _check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+    x_hat, mu, log_var = model(x)
+    distortion = reconstruction_error(x, x_hat)  # (batch,)
+    rate = kl_to_standard_normal(mu, log_var)  # (batch,)
+    if free_bits == 0:
+        # summed per image, then averaged: vae_loss's order, so kl_weight=1 gives its value exactly
+        loss = (C * distortion + kl_weight * rate).mean()
+    else:
+        loss = (C * distortion).mean() + kl_weight * free_bits_kl(mu, log_var, free_bits)
+    return loss, rate, distortion
+
+
+def annealed_vae_objective(
+    model: nn.Module,
+    x: torch.Tensor,
+    C: float | torch.Tensor,  # upper case: the book's loss weight, as scikit-learn's C
+    kl_weight: float = 1.0,
+    free_bits: float = 0.0,
+) -> torch.Tensor:
+    """The VAE loss with a weighted KL term, optionally with free bits, for :func:`vae_utils.fit`.
+
+    Batch mean of ``C * ||x - x_hat||^2 + kl_weight * KL``, where ``KL`` is the closed-form KL
+    to ``N(0, I)`` if ``free_bits == 0`` and :func:`free_bits_kl` otherwise. With
+    ``kl_weight=1`` and ``free_bits=0`` it is :func:`vae_utils.vae_objective`.
+
+    Args:
+        model: a VAE whose forward pass returns ``(x_hat, mu, log_var)``.
+        x: ``(batch, input_dim)``.
+        C: the positive loss weight on the reconstruction error.
+        kl_weight: the weight ``>= 0`` on the KL term, e.g. from :func:`kl_warmup`.
+        free_bits: the floor on each latent dimension's batch-mean KL, in nats; 0 for none.
+
+    Returns:
+        A scalar tensor.
+
+    Example:
+        >>> from functools import partial
+        >>> from vae_utils.models import VAE
+        >>> loss_fn = partial(annealed_vae_objective, C=10.0, kl_weight=0.1, free_bits=0.5)
+        >>> loss_fn(VAE(20, (16,), 4), torch.rand(8, 20)).shape
+        torch.Size([])
+    """
+    return _annealed_terms(model, x, C, kl_weight, free_bits)[0]
+
+
+class KLWarmup:
+    """A loss for :func:`vae_utils.fit` whose KL weight rises linearly over the first steps.
+
+    Each call is one optimiser step: it computes :func:`annealed_vae_objective` with the weight
+    ``kl_warmup(step, warmup_steps)``, then advances ``step``. Along the way it records, one
+    float per step, the weight (``kl_weights``), the *rate* (the batch-mean plain KL, without
+    free bits, in nats: ``rates``) and the *distortion* (the batch-mean ``||x - x_hat||^2``,
+    not multiplied by ``C``: ``distortions``), so that a chapter can plot the schedule and the
+    training curves. Use a fresh one per training run and call it on training batches only;
+    it suits :func:`vae_utils.fit`, not :func:`vae_utils.fit_together`.
+
+    Args:
+        C: the positive loss weight on the reconstruction error.
+        warmup_steps: the number of optimiser steps over which the KL weight rises to 1.
+        free_bits: the floor on each latent dimension's KL, in nats (:func:`free_bits_kl`).
+
+    Example:
+        >>> from vae_utils.models import VAE
+        >>> loss_fn = KLWarmup(C=10.0, warmup_steps=4)
+        >>> for _ in range(2):
+        ...     loss = loss_fn(VAE(20, (16,), 4), torch.rand(8, 20))
+        >>> loss_fn.step, loss_fn.kl_weights
+        (2, [0.25, 0.5])
+    """
+
+    def __init__(self, C: float, warmup_steps: int, free_bits: float = 0.0) -> None:
+        check_positive_number("C", C, "try C=1.0")
+        check_int("warmup_steps", warmup_steps, "try warmup_steps=1000 (optimiser steps)")
+        _check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+        self.C, self.warmup_steps, self.free_bits = C, warmup_steps, free_bits
+        self.step = 0  # optimiser steps taken so far
+        self.kl_weights: list[float] = []
+        self.rates: list[float] = []
+        self.distortions: list[float] = []
+
+    def __call__(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """The loss of the batch ``x: (batch, input_dim)`` at the current step; a scalar."""
+        kl_weight = kl_warmup(self.step, self.warmup_steps)
+        loss, rate, distortion = _annealed_terms(model, x, self.C, kl_weight, self.free_bits)
+        self.kl_weights.append(kl_weight)
+        # .item() waits for the step to finish: negligible for the course's small models
+        self.rates.append(rate.detach().mean().item())
+        self.distortions.append(distortion.detach().mean().item())
+        self.step += 1
+        return loss
