@@ -127,7 +127,7 @@ def sweep_throughput(x: torch.Tensor, num_models: int = 11) -> tuple[float, floa
     """Model-images per second of a sweep of chapter 4's VAEs (784-256-2), one epoch of ``x``:
     trained together by `fit_together`, and one after another by `fit` (three of them timed)."""
     weights = [float(C) for C in range(1, num_models + 1)]
-    config = vu.TrainConfig(num_epochs=1)  # chapter 4's sweep settings, one epoch
+    config = vu.TrainConfig(num_epochs=1, batch_size=128, lr=1e-3)  # chapter 4's, one epoch
 
     def new_model() -> vu.VAE:
         torch.manual_seed(0)

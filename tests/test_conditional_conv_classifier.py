@@ -46,7 +46,7 @@ def test_the_conditional_decoder_uses_the_label():
     torch.manual_seed(0)
     model = ConditionalVAE(16, (16,), 1, num_classes=2)
     loss_fn = partial(conditional_vae_objective, C=10.0)
-    fit(model, x, loss_fn, TrainConfig(num_epochs=30, lr=1e-2), labels=y, progress=False)
+    fit(model, x, loss_fn, TrainConfig(30, batch_size=32, lr=1e-2), labels=y, progress=False)
     z = torch.zeros(1, 1)
     with torch.no_grad():
         left, right = model.decode(z, torch.tensor([0])), model.decode(z, torch.tensor([1]))
