@@ -97,7 +97,18 @@ book: setup vendor
 	fi
 	@echo "Open _build/html/index.html in a browser (or run: python -m http.server -d _build/html)"
 
-test: setup vendor $(INSTALLED7)
+# axe-core, for the accessibility audit of tests/test_browser.py only: kept out of .vendor/html, so
+# the book never serves it.
+AXE_VERSION := 4.14.1
+AXE := $(VENDOR)/test/axe-core-$(AXE_VERSION)/axe.min.js
+$(AXE):
+	rm -rf $(VENDOR)/test
+	mkdir -p $(dir $@)
+	cd $(VENDOR)/test && npm pack --silent axe-core@$(AXE_VERSION)
+	tar -xzf $(VENDOR)/test/axe-core-$(AXE_VERSION).tgz -C $(dir $@) --strip-components=1 \
+		package/axe.min.js
+
+test: setup vendor $(INSTALLED7) $(AXE)
 	$(RUFF) check vae_utils tests benchmarks scripts notebooks conftest.py
 	$(RUFF) format --check vae_utils tests benchmarks scripts notebooks conftest.py
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

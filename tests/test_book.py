@@ -36,6 +36,23 @@ def test_every_chapter_has_a_page_that_shows_its_figures(page):
     assert len(images) >= expected, f"{page.name}: {len(images)} images for {expected} figures"
 
 
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda page: page.stem)
+def test_every_figure_has_alt_text_and_a_numbered_caption(page):
+    """Every PNG output sits in a numbered figure with a caption (cell metadata ``mystnb.figure``)
+    and has an alt text of its own (``mystnb.image.alt``), not its file name."""
+    html = page.read_text()
+    # the notebook's image outputs (myst-nb names them by their hash), not the theme's logos
+    images = re.findall(r'<img[^>]+src="[^"]*_images/[0-9a-f]{64}\.png"[^>]*>', html)
+    assert images, f"{page.name} shows no figure"
+    for image in images:
+        alt = re.search(r'alt="([^"]*)"', image)
+        assert alt and len(alt.group(1).split()) >= 8, f"{page.name}: {image[:160]}"
+        assert not alt.group(1).endswith(".png"), image[:160]
+    figures = re.findall(r"<figure[^>]*>.*?</figure>", html, flags=re.S)
+    numbered = [f for f in figures if ".png" in f and re.search(r'class="caption-number">Fig', f)]
+    assert len(numbered) == len(images), f"{page.name}: {len(numbered)} of {len(images)} numbered"
+
+
 def test_no_page_loads_a_script_or_stylesheet_from_another_host():
     remote = re.compile(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//[^"]+"')
     offenders = {

@@ -34,6 +34,25 @@ PAGES = [
     *(f"notebooks/{page.stem}.html" for page in sorted(ROOT.glob("notebooks/*.ipynb"))),
 ]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+AXE = ROOT / ".vendor" / "test" / "axe-core-4.14.1" / "axe.min.js"  # `make test` fetches it
+# What axe-core finds in the theme (sphinx-book-theme, pydata-sphinx-theme), not in the course's
+# content, CSS or widgets, accepted here: (rule, a CSS selector of the element) -> the reason.
+_SEARCH = "the theme's search button is named 'Search'; its text adds the shortcut (Ctrl+K)"
+THEME_VIOLATIONS: dict[tuple[str, str], str] = {
+    (
+        "label-content-name-mismatch",
+        '.navbar-item > .search-button-field.search-button__button[aria-label="Search"]',
+    ): _SEARCH,
+    (
+        "label-content-name-mismatch",
+        ".sidebar-primary-item:nth-child(2) > .search-button-field.search-button__button"
+        '[aria-label="Search"]',
+    ): _SEARCH + " (the same button in the sidebar, on narrow screens)",
+    ("label-content-name-mismatch", ".theme-switch-button"): (
+        "the theme's light/dark button is named for what it does ('Color mode'); the titles of "
+        "its icons name the modes ('Light', 'Dark')"
+    ),
+}
 
 if not (HTML / SLIDER_PAGE).is_file():
     pytest.skip("the book is not built; run `make book`", allow_module_level=True)
@@ -156,6 +175,7 @@ def test_slider_switches_frames_without_a_kernel(browser: Browser, site: str) ->
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     assert readout.inner_text() == "1"
+    assert handle.get_attribute("aria-label") == "C"  # its accessible name (book/extra/scripts)
     before_alt, before = _visible_frame(page), widget.screenshot(path=SCREENSHOTS / "before.png")
     assert before_alt.endswith("(C = 1)")
 
@@ -197,3 +217,31 @@ def test_slider_switches_frames_without_a_kernel(browser: Browser, site: str) ->
     page.close()
     assert log.external_requests == []
     assert log.errors == []
+
+
+def serious_violations(page: Page) -> list[tuple[str, str, str]]:
+    """axe-core's critical and serious violations on ``page``: (rule, element, what it says)."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        (violation["id"], " ".join(node["target"]), node["failureSummary"].splitlines()[-1])
+        for violation in results["violations"]
+        if violation["impact"] in ("critical", "serious")
+        for node in violation["nodes"]
+    ]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_has_no_serious_accessibility_violations(
+    browser: Browser, site: str, path: str
+) -> None:
+    if not AXE.is_file():
+        pytest.skip(f"{AXE.relative_to(ROOT)} missing; `make test` fetches it")
+    page, _ = open_page(browser, f"{site}/{path}")
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    if path == SLIDER_PAGE:
+        page.locator(".widget-vbox .noUi-handle").first.wait_for(timeout=20_000)
+    found = serious_violations(page)
+    page.close()
+    assert [v for v in found if v[:2] not in THEME_VIOLATIONS] == []

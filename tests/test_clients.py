@@ -8,7 +8,8 @@
 Each test starts a Jupyter server on a free localhost port (token off; ``--allow-root``, which
 Jupyter wants when run as root), opens the chapter, runs every cell, moves the slider with the
 keyboard and with the mouse, and checks that the picture changes and that nothing failed: no
-error output, no uncaught exception or console error, no request outside localhost. The server
+error output, no uncaught exception or console error, no request outside localhost. Then it
+presses the live mode's button: a VAE trained in the kernel within 15 s. The server
 is stopped at the end. It serves a copy of the chapter in a temporary folder: front ends save
 notebooks as they run them, with outputs, and the repository keeps its notebooks without.
 
@@ -196,6 +197,22 @@ def check_frames(seen: list[str]) -> None:
     assert seen[2].endswith("(C = 0.01)"), seen
 
 
+def press_train(page: Page, progress_bar: bool) -> None:
+    """Live mode: a VAE trained in the kernel for the live slider's C (2), within 15 s on 2 cores,
+    shown above the precomputed model of the nearest C (3), with fit's progress bar (tqdm, text)
+    where the widget has one (ipywidgets 8)."""
+    live = page.locator(".widget-vbox", has=page.locator("button", has_text="Train a model")).last
+    live.scroll_into_view_if_needed()
+    start = time.perf_counter()
+    live.locator("button", has_text="Train a model").click()
+    live.locator("img").first.wait_for(timeout=60_000)
+    seconds = time.perf_counter() - start
+    alts = [image.get_attribute("alt") for image in live.locator("img").all()]
+    assert [alt[alt.rindex("(") :] for alt in alts] == ["(C = 2, trained now)", "(C = 3)"]
+    assert ("training: 100%" in live.inner_text()) == progress_bar
+    assert seconds <= 15, f"the live training took {seconds:.1f} s"
+
+
 def test_jupyterlab_runs_the_chapter_and_the_slider_switches(
     browser: Browser, jupyterlab: str
 ) -> None:
@@ -227,6 +244,8 @@ def test_jupyterlab_runs_the_chapter_and_the_slider_switches(
         page, ".jp-OutputArea .noUi-handle", ".jp-OutputArea .widget-html-content img:not([hidden])"
     )
     check_frames(seen)
+
+    press_train(page, progress_bar=True)
     versions = page.evaluate("window.jupyterapp.version")
     page.close()
     assert versions.startswith("4.")
@@ -271,6 +290,7 @@ def test_classic_notebook_with_ipywidgets_7_runs_the_chapter_and_the_kernel_swap
     assert errors == []
     seen = move_slider(page, ".widget-slider .ui-slider-handle", ".widget-html-content img")
     check_frames(seen)
+    press_train(page, progress_bar=False)
     page.close()
     assert watch.external == []
     assert [error for error in watch.errors if not CLASSIC_NOISE.search(error)] == []

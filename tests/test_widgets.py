@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 import vae_utils.widgets
-from vae_utils.widgets import figure_to_png, image_slider
+from vae_utils.widgets import figure_to_png, image_slider, live_slider
 
 
 def _frame(value: float) -> bytes:
@@ -83,3 +83,70 @@ def test_bad_input_is_refused_with_a_clear_message(frames, labels, index, messag
     alt = "" if "alt" in message else "A line"
     with pytest.raises(ValueError, match=message):
         image_slider(frames, labels, description="C", alt=alt, index=index)
+
+
+def _alt(picture: str) -> str:
+    return re.search(r'alt="([^"]*)"', picture).group(1)
+
+
+def test_live_slider_trains_for_the_chosen_value_and_shows_the_nearest_precomputed_frame():
+    frames = {value: _frame(value) for value in (0.1, 1.0, 10.0)}
+    calls = []
+
+    def train_and_draw(value: float) -> bytes:
+        calls.append((value, button.disabled))  # the button is off while training runs
+        return _frame(value)
+
+    box = live_slider(
+        train_and_draw, list(frames.values()), list(frames), description="C", alt="A line",
+        minimum=0.01, maximum=1000.0, value=1.0,
+    )  # fmt: skip
+    slider, button, status, _, trained, nearest = box.children
+    assert isinstance(slider, widgets.SelectionSlider) and slider.value == "1"
+    assert len(slider.options) == 5 * 20 + 1  # five decades, twenty steps each
+    assert slider.options[:3] == ("0.01", "0.0112", "0.0126") and slider.options[-1] == "1e+03"
+    assert trained.value == "" and nearest.value == ""  # nothing before the first click
+
+    slider.value = "2.51"  # nearer to 1 than to 10 on the log scale (x2.51 against x3.98)
+    button.click()
+    assert calls == [(pytest.approx(10**0.4), True)] and not button.disabled
+    assert _shown_png(trained.value) == _frame(10**0.4)
+    assert _alt(trained.value) == "A line (C = 2.51, trained now)"
+    assert _shown_png(nearest.value) == frames[1.0] and _alt(nearest.value) == "A line (C = 1)"
+    assert "nearest precomputed model, C = 1." in status.value
+
+    slider.value = "5.01"  # now 10 is nearer (x2 against x5)
+    button.click()
+    assert _shown_png(nearest.value) == frames[10.0]
+
+
+def test_live_slider_turns_its_button_back_on_when_training_fails():
+    def fails(value: float) -> bytes:
+        raise RuntimeError("out of memory")
+
+    box = live_slider(
+        fails, [_frame(1.0)], [1.0], description="C", alt="A line",
+        minimum=0.1, maximum=10.0, value=1.0,
+    )  # fmt: skip
+    _, button, status, _, trained, _ = box.children
+    button.click()  # ipywidgets reports a callback's exception (a traceback) instead of raising it
+    assert not button.disabled
+    assert trained.value == "" and status.value == "Training with C = 1 failed: see below."
+
+
+@pytest.mark.parametrize(
+    ("frames", "values", "limits", "message"),
+    [
+        (2, [1.0], (0.1, 10.0, 1.0), "as long as each other"),
+        (1, [0.0], (0.1, 10.0, 1.0), "positive"),
+        (1, [1.0], (0.1, 10.0, 20.0), "value between them"),
+        (1, [1.0], (10.0, 0.1, 1.0), "minimum < maximum"),
+    ],
+)
+def test_live_slider_refuses_bad_input(frames, values, limits, message):
+    minimum, maximum, value = limits
+    with pytest.raises(ValueError, match=message):
+        live_slider(
+            _frame, [_frame(1.0)] * frames, values, description="C", alt="A line",
+            minimum=minimum, maximum=maximum, value=value,
+        )  # fmt: skip

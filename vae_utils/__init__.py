@@ -82,7 +82,7 @@ from vae_utils.vq import (
     reinit_dead_codes,
     vqvae_objective,
 )
-from vae_utils.widgets import figure_to_png, image_slider
+from vae_utils.widgets import figure_to_png, image_slider, live_slider
 
 __all__ = [
     "CLASS_COLORS",
@@ -136,6 +136,7 @@ __all__ = [
     "kl_to_standard_normal",
     "kl_warmup",
     "latent_grid",
+    "live_slider",
     "load_fashion_mnist",
     "load_or_train",
     "load_shipped_bernoulli_vae",

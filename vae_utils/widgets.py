@@ -7,6 +7,9 @@ ipywidgets 7 (what Colab's front end renders natively), which has no ``Stack``, 
 the picture when the slider moves.
 
 Each picture is an ``<img>`` with alt text in an ``HTML`` widget: an ``Image`` widget has none.
+
+:func:`live_slider` adds what only a kernel can do: train a model for any value the reader picks and
+show its frame beside the nearest precomputed one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
+import math
+import time
+from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -91,6 +96,112 @@ def image_slider(
 
         slider.observe(show, names="index")
     return widgets.VBox([slider, shown], layout=widgets.Layout(width="100%"))
+
+
+STEPS_PER_DECADE = 20  # the live slider's resolution: 1, 1.12, 1.26, ... 10
+
+
+def live_slider(
+    train_and_draw: Callable[[float], bytes],
+    frames: Sequence[bytes],
+    values: Sequence[float],
+    *,
+    description: str,
+    alt: str,
+    minimum: float,
+    maximum: float,
+    value: float,
+) -> widgets.VBox:
+    """A slider over ``[minimum, maximum]`` on a log scale, twenty steps per decade, and a button
+    that trains a model for its value.
+
+    A click calls ``train_and_draw(value)`` in the kernel (its progress bar, if any, shows under
+    the button), then shows the frame it returns above the precomputed frame whose value is
+    nearest on the log scale. It needs a kernel: on a static page the button does nothing.
+
+    Args:
+        train_and_draw: trains a model for a value and returns its frame, a PNG image as bytes.
+        frames: the precomputed frames, PNG bytes, one per entry of ``values``.
+        values: the positive values the frames were drawn for, e.g. the C of each model.
+        description: the name shown left of the slider, e.g. ``"C"``.
+        alt: what every frame shows, for readers who cannot see it; each picture's alt text adds
+            its value.
+        minimum, maximum, value: the slider's range and start, positive, ``minimum < maximum``;
+            it starts at the step nearest to ``value``.
+
+    Returns:
+        A ``VBox``: the slider, the button, a line that says what happens, the training's output
+        (with ipywidgets 8), the new frame and the nearest precomputed one.
+    """
+    if len(frames) != len(values) or not frames:
+        raise ValueError(
+            f"frames and values must be non-empty and as long as each other, got {len(frames)} "
+            f"and {len(values)}: one frame per value"
+        )
+    if not all(isinstance(v, int | float) and v > 0 for v in (*values, minimum, maximum, value)):
+        raise ValueError("values, minimum, maximum and value must be positive numbers, e.g. C")
+    if not minimum <= value <= maximum or minimum >= maximum:
+        raise ValueError(
+            f"need minimum < maximum and value between them, got {minimum}, {maximum}, {value}"
+        )
+    # A SelectionSlider over a log grid, not a FloatLogSlider: the classic Notebook's ipywidgets 7
+    # front end cannot create the latter's model ("_deserialize_state is not a function").
+    steps = round(STEPS_PER_DECADE * math.log10(maximum / minimum))
+    grid = {
+        f"{v:.3g}": v
+        for v in (minimum * (maximum / minimum) ** (i / steps) for i in range(steps + 1))
+    }
+    start = min(grid, key=lambda label: abs(math.log(grid[label] / value)))
+    slider = widgets.SelectionSlider(
+        options=list(grid),
+        value=start,
+        description=description,
+        continuous_update=False,
+        layout=widgets.Layout(width="100%", max_width="640px"),
+    )
+    button = widgets.Button(
+        description="Train a model",
+        tooltip=f"Train a model with this {description} and show it (needs a running kernel)",
+        icon="play",
+    )
+    status = widgets.HTML(f"Pick {description} and press the button (needs a running kernel).")
+    # The training's progress bar. The classic Notebook's ipywidgets 7 front end fails to create an
+    # Output widget once a chapter has run ("Could not create a model"): with ipywidgets 7 the
+    # status line alone says that training is under way.
+    output = widgets.Output() if hasattr(widgets, "Stack") else None
+    trained = widgets.HTML(layout=widgets.Layout(width="100%"))
+    nearest = widgets.HTML(layout=widgets.Layout(width="100%"))
+
+    def train(_: widgets.Button) -> None:
+        chosen = grid[slider.value]
+        button.disabled = True
+        status.value = f"Training with {description} = {chosen:.3g} ..."
+        start, png = time.perf_counter(), None
+        try:
+            if output is None:
+                png = train_and_draw(chosen)
+            else:
+                output.clear_output()
+                with output:  # in a kernel, shows an exception's traceback here and swallows it
+                    png = train_and_draw(chosen)
+        finally:
+            button.disabled = False
+            if png is None:
+                status.value = f"Training with {description} = {chosen:.3g} failed: see below."
+        if png is None:
+            return
+        seconds = time.perf_counter() - start
+        index = min(range(len(values)), key=lambda i: abs(math.log(values[i] / chosen)))
+        status.value = (
+            f"Trained and drawn with {description} = {chosen:.3g} in {seconds:.1f} s (top); "
+            f"below, the nearest precomputed model, {description} = {values[index]:g}."
+        )
+        trained.value = _picture(png, f"{alt} ({description} = {chosen:.3g}, trained now)")
+        nearest.value = _picture(frames[index], f"{alt} ({description} = {values[index]:g})")
+
+    button.on_click(train)
+    shown = [slider, button, status, output, trained, nearest]
+    return widgets.VBox([child for child in shown if child is not None])
 
 
 def _picture(png: bytes, alt: str) -> str:
