@@ -10,8 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vae_utils import data
-
 # The real test split's first labels (Ankle boot, Pullover, Trouser, Trouser, Shirt); the rest is
 # random, so that a doctest shows what a reader sees without needing the 10,000 real images.
 FIRST_TEST_LABELS = [9, 2, 1, 1, 6]
@@ -29,8 +27,11 @@ def _write_idx(path: Path, array: np.ndarray) -> str:
 def offline_fashion_mnist(request, monkeypatch, tmp_path):
     """For the doctests of ``vae_utils.data`` only: a stand-in test split, no downloads."""
     item = request.node
-    if not isinstance(item, pytest.DoctestItem) or item.dtest.globs["__name__"] != data.__name__:
+    if not isinstance(item, pytest.DoctestItem) or item.dtest.globs["__name__"] != "vae_utils.data":
         return
+    # imported here, not at the top: a run of the notebooks alone (nbval) need not import torch
+    from vae_utils import data
+
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, size=10_000, dtype=np.uint8)
     labels[: len(FIRST_TEST_LABELS)] = FIRST_TEST_LABELS

@@ -74,7 +74,7 @@ def main() -> None:
     start, step = time.perf_counter(), 0
     with tqdm(range(args.epochs), desc="Bernoulli VAE", unit="epoch") as bar:
         for epoch in bar:
-            kl_weight = min(1.0, (epoch + 1) / args.warmup_epochs)
+            kl_weight = vu.kl_warmup(epoch, args.warmup_epochs)  # 1/50, 2/50, ... 1 (Bowman et al.)
             order = torch.randperm(len(x))
             total = torch.zeros(())
             for begin in range(0, len(x), args.batch_size):
