@@ -1,11 +1,13 @@
 """Estimate the test log-likelihood of the shipped Bernoulli VAE with k = 5000 importance samples.
 
-    python scripts/evaluate_bernoulli_vae.py          # about 10 minutes on 2 CPU cores
+    python scripts/evaluate_bernoulli_vae.py                 # about 10 minutes on 2 CPU cores
+    python scripts/evaluate_bernoulli_vae.py --prior vamp    # the VampPrior model
 
 The protocol of Burda et al. (2015), as in the density-estimation tables (e.g. Norouzi et al.
 2020): the 10,000 test images binarised once (here with seed 0), and for each image the bound
 L_k with k = 5000 draws from q(z | x). Writes the result next to the weights
-(``vae_utils/weights/bernoulli_vae_test_ll.json``); the log-likelihood chapter quotes it.
+(``vae_utils/weights/bernoulli_vae_test_ll.json``, or ``vampprior_vae_test_ll.json``); the
+log-likelihood chapter quotes it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ import torch
 from tqdm import tqdm
 
 import vae_utils as vu
-from vae_utils.bernoulli import SHIPPED_RESULT, binarize, load_shipped_bernoulli_vae
+from vae_utils.bernoulli import (
+    SHIPPED_RESULT,
+    VAMPPRIOR_RESULT,
+    binarize,
+    load_shipped_bernoulli_vae,
+    load_vampprior_vae,
+)
 
 
 def main() -> None:
@@ -28,16 +36,20 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=5000, help="k")
     parser.add_argument("--batch-size", type=int, default=50, help="test images at a time")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", type=Path, default=SHIPPED_RESULT)
+    parser.add_argument("--prior", choices=("standard", "vamp"), default="standard")
+    parser.add_argument("--output", type=Path, help="default: next to the shipped weights")
     parser.add_argument(
         "--weights", type=Path, help="a new model's weights (not checksummed); default: shipped"
     )
     args = parser.parse_args()
 
+    load = load_shipped_bernoulli_vae if args.prior == "standard" else load_vampprior_vae
+    if args.output is None:
+        args.output = SHIPPED_RESULT if args.prior == "standard" else VAMPPRIOR_RESULT
     if args.weights is None:
-        model = load_shipped_bernoulli_vae()  # checksum verified
+        model = load()  # checksum verified
     else:
-        model = load_shipped_bernoulli_vae(args.weights, sha256=None)
+        model = load(args.weights, sha256=None)
     x, _ = vu.load_fashion_mnist("test")
     x = binarize(x, torch.Generator().manual_seed(args.seed))
     torch.manual_seed(args.seed)
@@ -53,6 +65,7 @@ def main() -> None:
     mean = log_likelihood.mean().item()
     standard_error = log_likelihood.std().item() / math.sqrt(len(x))
     result = {
+        "prior": args.prior,
         "num_samples": args.num_samples,
         "num_images": len(x),
         "binarization_seed": args.seed,

@@ -18,6 +18,7 @@ from vae_utils.bernoulli import (
     bernoulli_negative_elbo,
     binarize,
     load_shipped_bernoulli_vae,
+    load_vampprior_vae,
     shipped_bernoulli_record,
 )
 from vae_utils.cache import load_weights, read_metadata, save_weights
@@ -150,7 +151,18 @@ def test_training_script_reproduces_its_weights_on_a_cheap_setting(tmp_path):
 
 def test_shipped_weights_were_made_with_the_scripts_defaults():
     script = runpy.run_path(str(SCRIPT))  # defines argument_parser, does not train
-    defaults = vars(script["argument_parser"]().parse_args([]))
+    defaults = vars(script["parse_settings"]([]))
     settings = shipped_bernoulli_record()["training"]["settings"]
     for option in ("epochs", "warmup_epochs", "batch_size", "lr", "seed", "limit"):
         assert settings.get(option) == defaults[option], option
+
+
+def test_training_script_trains_a_vampprior_model_that_loads(tmp_path):
+    output = tmp_path / "vamp.safetensors"
+    cheap = ("--epochs", "1", "--limit", "200", "--batch-size", "50", "--pseudo-inputs", "6")
+    _train_with_script(output, "--prior", "vamp", *cheap)
+    model = load_vampprior_vae(output, sha256=None)
+    assert model.prior.pseudo_inputs.shape == (6, 784)
+    assert read_metadata(output)["settings"]["prior"] == "vamp"
+    script = runpy.run_path(str(SCRIPT))
+    assert script["parse_settings"](["--prior", "vamp"]).epochs == 300

@@ -130,6 +130,18 @@ def test_kl_warmup_records_one_weight_rate_and_distortion_per_step_of_fit(one_th
     assert all(distortion > 0 for distortion in loss_fn.distortions)
 
 
+def test_cyclical_annealing_restarts_the_warm_up_every_cycle():
+    model, x = vu.VAE(20, (16,), 4), torch.rand(8, 20, generator=torch.Generator().manual_seed(0))
+    loss_fn = KLWarmup(C=10.0, warmup_steps=2, cycle_steps=4)  # Fu et al. 2019: ramp, then 1
+    for _ in range(10):
+        loss_fn(model, x)
+    assert loss_fn.kl_weights == [0.5, 1.0, 1.0, 1.0] * 2 + [0.5, 1.0]
+    single = KLWarmup(C=10.0, warmup_steps=2)
+    for _ in range(6):
+        single(model, x)
+    assert single.kl_weights == [0.5] + [1.0] * 5  # no cycles: one warm-up
+
+
 @pytest.fixture
 def one_thread():
     """Train on one thread: matrices this small gain nothing from a second one, and on a busy
@@ -193,6 +205,8 @@ def test_free_bits_keep_every_latent_dimension_in_use_where_plain_training_colla
         (lambda: KLWarmup(C=1.0, warmup_steps=0), "warmup_steps must be a positive int"),
         (lambda: KLWarmup(C=-1.0, warmup_steps=10), "C must be a positive number"),
         (lambda: KLWarmup(1.0, 10, free_bits=-1.0), "free_bits must be a number >= 0"),
+        (lambda: KLWarmup(1.0, 10, cycle_steps=5), r"cycle_steps \(5\) must be at least"),
+        (lambda: KLWarmup(1.0, 10, cycle_steps=0), "cycle_steps must be a positive int"),
     ],
 )
 def test_bad_input_is_refused(call, message):

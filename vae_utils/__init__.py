@@ -7,6 +7,7 @@ from vae_utils.bernoulli import (
     bernoulli_negative_elbo,
     binarize,
     load_shipped_bernoulli_vae,
+    load_vampprior_vae,
     shipped_bernoulli_record,
 )
 from vae_utils.cache import (
@@ -59,6 +60,13 @@ from vae_utils.plots import (
     plot_latent_scatter,
     plot_loss_curves,
 )
+from vae_utils.priors import (
+    MixturePrior,
+    StandardNormalPrior,
+    VampPrior,
+    diagonal_gaussian_log_prob,
+    gaussian_mixture_log_prob,
+)
 from vae_utils.recipes import (
     data_fingerprint,
     train_autoencoder,
@@ -69,6 +77,7 @@ from vae_utils.recipes import (
     train_or_load,
     train_vae,
     train_vae_sweep,
+    train_vae_with_remedy,
 )
 from vae_utils.remedies import KLWarmup, annealed_vae_objective, free_bits_kl, kl_warmup
 from vae_utils.seeds import generator, seed_shift, set_seed
@@ -100,8 +109,11 @@ __all__ = [
     "ConditionalVAE",
     "ConvVAE",
     "KLWarmup",
+    "MixturePrior",
+    "StandardNormalPrior",
     "TrainConfig",
     "VQOutput",
+    "VampPrior",
     "VectorQuantizer",
     "accuracy",
     "active_units",
@@ -118,6 +130,7 @@ __all__ = [
     "code_usage",
     "conditional_vae_objective",
     "data_fingerprint",
+    "diagonal_gaussian_log_prob",
     "elbo",
     "figure_to_png",
     "fit",
@@ -126,6 +139,7 @@ __all__ = [
     "fit_together",
     "free_bits_kl",
     "gaussian_log_likelihood",
+    "gaussian_mixture_log_prob",
     "generator",
     "glue",
     "image_grid",
@@ -140,6 +154,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_or_train",
     "load_shipped_bernoulli_vae",
+    "load_vampprior_vae",
     "load_weights",
     "median_bandwidth",
     "mlp",
@@ -170,6 +185,7 @@ __all__ = [
     "train_or_load",
     "train_vae",
     "train_vae_sweep",
+    "train_vae_with_remedy",
     "traverse",
     "vae_loss",
     "vae_objective",

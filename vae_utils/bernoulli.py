@@ -17,16 +17,21 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
 
 from vae_utils.cache import load_weights, read_metadata
-from vae_utils.losses import kl_to_standard_normal
 from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
+from vae_utils.priors import VampPrior
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
 SHIPPED_SHA256 = "75411e801feed36ce3901024a49def29faf7dd48e6c32068261eca330704aa2c"
 # Its test log-likelihood, written by scripts/evaluate_bernoulli_vae.py.
 SHIPPED_RESULT = SHIPPED_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
+# The same model with a VampPrior: scripts/train_bernoulli_vae.py --prior vamp.
+VAMPPRIOR_WEIGHTS = SHIPPED_WEIGHTS.with_name("vampprior_vae.safetensors")
+VAMPPRIOR_SHA256 = ""
+VAMPPRIOR_RESULT = SHIPPED_WEIGHTS.with_name("vampprior_vae_test_ll.json")
 
 
 class BernoulliVAE(BaseVAE):
@@ -70,6 +75,22 @@ class BernoulliVAE(BaseVAE):
         return bernoulli_log_likelihood(x, self.decode_logits(z))
 
 
+def _verified(path: str | Path, sha256: str | None) -> Path:
+    """``path``, after checking that it exists and, unless ``sha256`` is None, its checksum."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing; reinstall vae_utils, or run scripts/train_bernoulli_vae.py"
+        )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if sha256 is not None and digest != sha256:
+        raise ValueError(
+            f"{path} has SHA-256 {digest}, expected {sha256}: the file is corrupted or was "
+            "retrained; restore it with git, or pass sha256=None for weights you trained"
+        )
+    return path
+
+
 def load_shipped_bernoulli_vae(
     path: str | Path = SHIPPED_WEIGHTS, sha256: str | None = SHIPPED_SHA256
 ) -> BernoulliVAE:
@@ -83,18 +104,29 @@ def load_shipped_bernoulli_vae(
     Returns:
         A :class:`BernoulliVAE` (784-300-300-40) in eval mode.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing; reinstall vae_utils, or run scripts/train_bernoulli_vae.py"
-        )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if sha256 is not None and digest != sha256:
-        raise ValueError(
-            f"{path} has SHA-256 {digest}, expected {sha256}: the file is corrupted or was "
-            "retrained; restore it with git, or pass sha256=None for weights you trained"
-        )
     model = BernoulliVAE()
+    load_weights(model, _verified(path, sha256))
+    return model.eval()
+
+
+def load_vampprior_vae(
+    path: str | Path = VAMPPRIOR_WEIGHTS, sha256: str | None = VAMPPRIOR_SHA256
+) -> BernoulliVAE:
+    """The Bernoulli VAE with a VampPrior (``scripts/train_bernoulli_vae.py --prior vamp``).
+
+    Args:
+        path: the weights; the file shipped with the package by default.
+        sha256: the expected SHA-256 of the file, or ``None`` to skip the check.
+
+    Returns:
+        A :class:`BernoulliVAE` (784-300-300-40) whose ``prior`` is a :class:`VampPrior` with
+        the number of pseudo-inputs that the file holds, in eval mode.
+    """
+    path = _verified(path, sha256)
+    with safe_open(str(path), framework="pt") as weights:
+        num_pseudo_inputs, input_dim = weights.get_slice("prior.pseudo_inputs").get_shape()
+    model = BernoulliVAE()
+    model.prior = VampPrior(torch.zeros(num_pseudo_inputs, input_dim))
     load_weights(model, path)
     return model.eval()
 
@@ -140,8 +172,10 @@ def bernoulli_negative_elbo(
 
     One draw of ``z`` per image. ``kl_weight = 1`` is the negative ELBO in nats; a weight that
     rises from 0 to 1 over the first epochs ("KL warm-up") helps the encoder use more latent
-    dimensions.
+    dimensions. With a learned prior (``model.prior``) the KL is the one-draw estimate
+    ``log q(z | x) - log p(z)`` at the same ``z``.
     """
     mu, log_var = model.encode(x)
-    reconstruction = -model.log_likelihood(x, reparameterize(mu, log_var))
-    return (reconstruction + kl_weight * kl_to_standard_normal(mu, log_var)).mean()
+    z = reparameterize(mu, log_var)
+    reconstruction = -model.log_likelihood(x, z)
+    return (reconstruction + kl_weight * model.kl_divergence(mu, log_var, z)).mean()

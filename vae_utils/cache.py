@@ -15,6 +15,9 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+# A training run's record: the loss of each epoch, or named curves (e.g. per-step rates).
+History = list[float] | dict[str, list[float]]
+
 CACHE_ENV_VAR = "VAE_UTILS_CACHE"
 
 
@@ -143,7 +146,7 @@ def cached_weights_path(
 
 def load_cached(
     model: nn.Module, key: Mapping[str, Any], directory: str | Path | None = None
-) -> list[float] | None:
+) -> History | None:
     """Load the weights of a training run described by ``key`` into ``model`` and return its loss
     history, or return ``None`` (``model`` untouched) if that run is not in the cache."""
     path, full_key = cached_weights_path(model, key, directory)
@@ -151,13 +154,14 @@ def load_cached(
         return None
     metadata = load_weights(model, path)
     model.eval()
-    return list(metadata["history"])
+    history = metadata["history"]
+    return dict(history) if isinstance(history, dict) else list(history)
 
 
 def save_trained(
     model: nn.Module,
     key: Mapping[str, Any],
-    history: list[float],
+    history: History,
     directory: str | Path | None = None,
 ) -> None:
     """Cache ``model``'s weights and loss ``history`` under ``key``, for :func:`load_cached`."""
@@ -167,16 +171,17 @@ def save_trained(
 
 def load_or_train(
     model: nn.Module,
-    train: Callable[[nn.Module], list[float]],
+    train: Callable[[nn.Module], History],
     key: Mapping[str, Any],
     directory: str | Path | None = None,
-) -> list[float]:
+) -> History:
     """Load ``model``'s weights from the cache if this training run was done before, else train.
 
     Args:
         model: a freshly built model; it is trained in place or receives the cached weights.
         train: trains the model and returns its loss history, e.g.
-            ``lambda m: fit(m, x, loss_fn, TrainConfig(num_epochs=5))``.
+            ``lambda m: fit(m, x, loss_fn, TrainConfig(num_epochs=5))``: a list of floats, or a
+            dict of named lists (curves recorded during training), as JSON.
         key: everything that determines the result (model arguments, loss weight, epochs, seed,
             data size), as JSON values; a different key means a different file.
         directory: where the weights live; ``cache_root() / "weights"`` by default.

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import torch
 
 from vae_utils._checks import check_int
-from vae_utils.losses import kl_to_standard_normal
 from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.pca import fit_pca
 
@@ -95,10 +94,11 @@ def elbo(
     num_samples: int = 1,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Monte Carlo ELBO of a VAE, per example: ``E_q[log p(x | z)] - KL[q(z|x) || N(0, I)]``
+    """Monte Carlo ELBO of a VAE, per example: ``E_q[log p(x | z)] - KL[q(z|x) || p(z)]``
     (eq. ``eq-elbo-identity``, chapter 5).
 
-    The expectation over ``num_samples`` draws of ``z``, the KL in closed form.
+    The expectation over ``num_samples`` draws of ``z``; the KL in closed form for the prior
+    N(0, I), else estimated from the same draws (:meth:`vae_utils.BaseVAE.kl_divergence`).
 
     Args:
         model: any VAE of the course, e.g. a :class:`vae_utils.VAE` (Gaussian decoder of
@@ -117,7 +117,8 @@ def elbo(
         shape = (num_samples, *mu.shape)
         z = reparameterize(mu.expand(shape), log_var.expand(shape), generator)  # (S, n, latent)
         expected = model.log_likelihood(x, z, variance).mean(dim=0)
-        return expected - kl_to_standard_normal(mu, log_var)
+        # closed form (n,) for the prior N(0, I); one estimate per draw (S, n) for a learned prior
+        return expected - model.kl_divergence(mu, log_var, z).reshape(-1, len(x)).mean(dim=0)
 
 
 def importance_weighted_bound(
@@ -159,8 +160,7 @@ def importance_weighted_bound(
             z = reparameterize(
                 mu.expand(shape), log_var.expand(shape), generator
             )  # (size, n, latent)
-            log_prior = (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
             log_q = posterior.log_prob(z).sum(dim=-1)
-            log_weights = model.log_likelihood(x, z, variance) + log_prior - log_q
+            log_weights = model.log_likelihood(x, z, variance) + model.log_prior(z) - log_q
             log_sum = torch.logaddexp(log_sum, torch.logsumexp(log_weights, dim=0))
         return log_sum - math.log(num_samples)

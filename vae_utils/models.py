@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from vae_utils._checks import check_hidden_dims, check_int
-from vae_utils.losses import gaussian_log_likelihood
+from vae_utils.losses import gaussian_log_likelihood, kl_to_standard_normal
+from vae_utils.priors import StandardNormalPrior, diagonal_gaussian_log_prob
 
 
 def mlp(sizes: Sequence[int], output_activation: nn.Module | None = None) -> nn.Sequential:
@@ -164,6 +165,10 @@ class BaseVAE(nn.Module):
     decoder's output is the mean of a Gaussian ``p(x | z)`` of variance ``c``
     (:meth:`log_likelihood`); a model with another likelihood overrides that one method.
 
+    The prior is the module ``self.prior``, ``N(0, I)`` (:class:`vae_utils.StandardNormalPrior`)
+    unless replaced by a learned one, e.g. ``model.prior = vu.VampPrior(x[:500])``;
+    :meth:`log_prior`, :meth:`kl_divergence` and :meth:`sample` follow it.
+
     Args:
         encoder: maps ``x: (batch, input_dim)`` to ``(batch, 2 * latent_dim)``, ``mu`` and
             ``log_var`` side by side.
@@ -178,6 +183,7 @@ class BaseVAE(nn.Module):
         super().__init__()
         self.input_dim, self.latent_dim = input_dim, latent_dim
         self.encoder, self.decoder = encoder, decoder
+        self.prior: nn.Module = StandardNormalPrior()  # no parameters: state dicts are unchanged
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x: (batch, input_dim)`` -> ``mu, log_var: (batch, latent_dim)``."""
@@ -213,12 +219,36 @@ class BaseVAE(nn.Module):
             )
         return gaussian_log_likelihood(x, self.decode(z), variance)
 
+    def log_prior(self, z: torch.Tensor) -> torch.Tensor:
+        """``log p(z)`` under the model's prior: ``z: (..., latent_dim)`` -> ``(...)``."""
+        return self.prior.log_prob(z, self.encode)
+
+    def kl_divergence(
+        self, mu: torch.Tensor, log_var: torch.Tensor, z: torch.Tensor
+    ) -> torch.Tensor:
+        """The KL term of the ELBO, ``KL[q(z | x) || p(z)]``, per example.
+
+        In closed form for the prior N(0, I) (``z`` is not used); for a learned prior, the one-draw
+        Monte Carlo estimate ``log q(z | x) - log p(z)`` at the drawn ``z``: unbiased, and its
+        average over many draws is the KL.
+
+        Args:
+            mu, log_var: ``(n, latent_dim)``, the encoder's ``q(z | x)``.
+            z: ``(..., n, latent_dim)``, draws from ``q(z | x)``.
+
+        Returns:
+            ``(n,)`` in closed form, else ``(..., n)``.
+        """
+        if self.prior.closed_form_kl:
+            return kl_to_standard_normal(mu, log_var)
+        return diagonal_gaussian_log_prob(z, mu, log_var) - self.log_prior(z)
+
     @torch.no_grad()
     def sample(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Decode ``num_samples`` draws from the prior N(0, I): ``(num_samples, input_dim)``."""
+        """Decode ``num_samples`` draws from the prior: ``(num_samples, input_dim)``."""
         check_int("num_samples", num_samples, "try num_samples=16")
         device = next(self.parameters()).device
-        z = torch.randn(num_samples, self.latent_dim, generator=generator, device=device)
+        z = self.prior.sample(num_samples, self.latent_dim, self.encode, generator, device)
         return self.decode(z)
 
 

@@ -31,6 +31,7 @@ from vae_utils.losses import (
     vae_objective,
 )
 from vae_utils.models import VAE, Autoencoder, reparameterize
+from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
 from vae_utils.train import LossFn, TrainConfig, fit, fit_together
 
@@ -162,6 +163,51 @@ def train_vae(
     per epoch."""
     build, loss_fn, key = _vae_run(x, C, latent_dim, hidden_dims, linear)
     return train_or_load(build, x, loss_fn, key, config, directory=directory)
+
+
+def train_vae_with_remedy(
+    x: torch.Tensor,
+    C: float,  # upper case: the book's loss weight, as scikit-learn's C
+    *,
+    warmup_steps: int = 1,
+    free_bits: float = 0.0,
+    cycle_steps: int | None = None,
+    latent_dim: int = 10,
+    hidden_dims: Sequence[int] = (256,),
+    config: TrainConfig | None = None,
+    directory: str | Path | None = None,
+) -> tuple[VAE, dict[str, list[float]]]:
+    """A :class:`VAE` trained against posterior collapse (or loaded), with its training curves.
+
+    The loss is :class:`vae_utils.KLWarmup`: a KL warm-up over ``warmup_steps`` optimiser steps
+    (1: none), restarted every ``cycle_steps`` (cyclical annealing), with ``free_bits`` nats per
+    dimension. The defaults train the plain VAE.
+
+    Returns:
+        The model (in eval mode) and ``{"loss": one float per epoch, "kl_weight", "rate",
+        "distortion": one float per optimiser step}``, the rate and distortion being the batch
+        means of the plain KL and of ``||x - x_hat||^2`` (the cache keeps them with the weights).
+    """
+    config = TrainConfig() if config is None else config
+    loss_fn = KLWarmup(C, warmup_steps, free_bits, cycle_steps)
+    set_seed(config.seed)
+    model = VAE(x.shape[1], hidden_dims, latent_dim)
+    settings = {"warmup_steps": warmup_steps, "free_bits": free_bits, "cycle_steps": cycle_steps}
+    key = {"loss": "remedy", "C": C, **settings, "latent_dim": latent_dim}
+    key["hidden_dims"] = list(hidden_dims)
+
+    def train(model: nn.Module) -> dict[str, list[float]]:
+        losses = fit(model, x, loss_fn, config)
+        return {
+            "loss": losses,
+            "kl_weight": loss_fn.kl_weights,
+            "rate": loss_fn.rates,
+            "distortion": loss_fn.distortions,
+        }
+
+    history = load_or_train(model, train, run_key(model, x, loss_fn, key, config), directory)
+    assert isinstance(history, dict)  # written by train above
+    return model, history
 
 
 def train_calibrated_vae(

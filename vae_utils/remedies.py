@@ -1,4 +1,4 @@
-"""Remedies for posterior collapse: KL warm-up and free bits.
+"""Remedies for posterior collapse: KL warm-up (single or cyclical) and free bits.
 
 Early in training the KL term is the easiest part of the loss to lower: setting
 ``q(z_j | x) = N(0, 1)`` for every image makes it zero before the decoder has learned to use
@@ -146,10 +146,16 @@ class KLWarmup:
     training curves. Use a fresh one per training run and call it on training batches only;
     it suits :func:`vae_utils.fit`, not :func:`vae_utils.fit_together`.
 
+    With ``cycle_steps`` the warm-up starts again every ``cycle_steps`` steps: the *cyclical
+    annealing* of Fu et al. (2019), whose weight climbs from near 0 to 1 over the first
+    ``warmup_steps`` of each cycle and stays at 1 for the rest of it.
+
     Args:
         C: the positive loss weight on the reconstruction error.
         warmup_steps: the number of optimiser steps over which the KL weight rises to 1.
         free_bits: the floor on each latent dimension's KL, in nats (:func:`free_bits_kl`).
+        cycle_steps: the length of a cycle in optimiser steps, ``>= warmup_steps``; ``None``
+            for a single warm-up.
 
     Example:
         >>> from vae_utils.models import VAE
@@ -160,11 +166,25 @@ class KLWarmup:
         (2, [0.25, 0.5])
     """
 
-    def __init__(self, C: float, warmup_steps: int, free_bits: float = 0.0) -> None:
+    def __init__(
+        self,
+        C: float,
+        warmup_steps: int,
+        free_bits: float = 0.0,
+        cycle_steps: int | None = None,
+    ) -> None:
         check_positive_number("C", C, "try C=1.0")
         check_int("warmup_steps", warmup_steps, "try warmup_steps=1000 (optimiser steps)")
         _check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+        if cycle_steps is not None:
+            check_int("cycle_steps", cycle_steps, "try one epoch's steps, or None for no cycles")
+            if cycle_steps < warmup_steps:
+                raise ValueError(
+                    f"cycle_steps ({cycle_steps}) must be at least warmup_steps ({warmup_steps}): "
+                    "the weight rises within each cycle; try cycle_steps=2 * warmup_steps"
+                )
         self.C, self.warmup_steps, self.free_bits = C, warmup_steps, free_bits
+        self.cycle_steps = cycle_steps
         self.step = 0  # optimiser steps taken so far
         self.kl_weights: list[float] = []
         self.rates: list[float] = []
@@ -172,7 +192,8 @@ class KLWarmup:
 
     def __call__(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """The loss of the batch ``x: (batch, input_dim)`` at the current step; a scalar."""
-        kl_weight = kl_warmup(self.step, self.warmup_steps)
+        step_in_cycle = self.step if self.cycle_steps is None else self.step % self.cycle_steps
+        kl_weight = kl_warmup(step_in_cycle, self.warmup_steps)
         loss, rate, distortion = _annealed_terms(model, x, self.C, kl_weight, self.free_bits)
         self.kl_weights.append(kl_weight)
         # .item() waits for the step to finish: negligible for the course's small models

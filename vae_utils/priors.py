@@ -1,0 +1,229 @@
+"""Priors over the latent code: the standard normal, a learned mixture of Gaussians, the VampPrior.
+
+A VAE's prior ``p(z)`` need not be ``N(0, I)``. A learned prior can follow the codes that the
+encoder actually uses (the *aggregate posterior*), so that fewer prior samples land where no
+image's code lies. Two learned priors are mixtures of diagonal Gaussians:
+
+- :class:`MixturePrior`: ``K`` components with free means, variances and weights;
+- :class:`VampPrior` (Tomczak and Welling 2018): the mixture of the encoder's own posteriors at
+  ``K`` learned *pseudo-inputs*, ``p(z) = (1/K) sum_k q(z | u_k)``.
+
+A model holds its prior as ``model.prior`` (:class:`vae_utils.BaseVAE`); every prior has
+``log_prob(z, encode)`` and ``sample(num_samples, encode, generator)``, where ``encode`` is the
+model's encoder (only the VampPrior uses it). With a learned prior the KL term of the ELBO has no
+closed form; :meth:`vae_utils.BaseVAE.kl_divergence` then estimates it from the drawn ``z``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vae_utils._checks import check_int, check_matrix
+
+Encode = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def diagonal_gaussian_log_prob(
+    z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor
+) -> torch.Tensor:
+    """``log N(z; mu, diag(exp(log_var)))``, summed over the last dimension.
+
+    Args:
+        z, mu, log_var: broadcastable shapes ``(..., latent_dim)``.
+
+    Returns:
+        ``(...)``, the broadcast shape without its last dimension.
+
+    Example:
+        >>> round(diagonal_gaussian_log_prob(torch.zeros(1, 2), torch.zeros(2), torch.zeros(2))
+        ...       .item(), 4)  # -log(2 pi)
+        -1.8379
+    """
+    return -0.5 * ((z - mu).pow(2) / log_var.exp() + log_var + math.log(2 * math.pi)).sum(-1)
+
+
+def gaussian_mixture_log_prob(
+    z: torch.Tensor,
+    means: torch.Tensor,
+    log_vars: torch.Tensor,
+    log_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``log sum_k w_k N(z; m_k, diag(v_k))`` for every ``z``, in ``O(K)`` memory per ``z``.
+
+    Computed in float64 and returned in the dtype of ``z``.
+
+    The squared distances come from two matrix products, ``z^2 @ (1 / v)^T - 2 z @ (m / v)^T``,
+    so that no ``(..., K, latent_dim)`` tensor is formed: the importance-weighted bound evaluates
+    millions of ``z`` against hundreds of components.
+
+    Args:
+        z: ``(..., latent_dim)``.
+        means, log_vars: ``(K, latent_dim)``, the components' means and log-variances.
+        log_weights: ``(K,)`` log mixture weights that sum to 1 in probability; uniform
+            (``-log K`` each) if ``None``.
+
+    Returns:
+        ``(...)``.
+
+    Example:
+        >>> z = torch.zeros(3, 2)  # two equal components: the mixture is one N(0, I)
+        >>> gaussian_mixture_log_prob(z, torch.zeros(2, 2), torch.zeros(2, 2)).shape
+        torch.Size([3])
+    """
+    if means.ndim != 2 or means.shape != log_vars.shape or z.shape[-1] != means.shape[1]:
+        raise ValueError(
+            f"means and log_vars must both be (K, latent_dim) with latent_dim = z.shape[-1] = "
+            f"{z.shape[-1]}; got {tuple(means.shape)} and {tuple(log_vars.shape)}"
+        )
+    # float64: the three terms are large and nearly cancel for a narrow component close to z
+    # (float32 errs by 0.01 nats at posterior standard deviations of 0.08)
+    z64, means, log_vars = z.double(), means.double(), log_vars.double()
+    precision = (-log_vars).exp()  # (K, latent_dim)
+    squared = (
+        z64.pow(2) @ precision.T
+        - 2 * z64 @ (means * precision).T
+        + (means.pow(2) * precision).sum(-1)
+    )  # (..., K): sum_j (z_j - m_kj)^2 / v_kj
+    log_components = -0.5 * (
+        squared + log_vars.sum(-1) + means.shape[1] * math.log(2 * math.pi)
+    )  # (..., K)
+    if log_weights is None:
+        result = torch.logsumexp(log_components, dim=-1) - math.log(means.shape[0])
+    else:
+        result = torch.logsumexp(log_components + log_weights.double(), dim=-1)
+    return result.to(z.dtype)
+
+
+class StandardNormalPrior(nn.Module):
+    """The prior of the basic VAE, ``N(0, I)``; it has no parameters, and its KL has a closed form.
+
+    Example:
+        >>> prior = StandardNormalPrior()
+        >>> round(prior.log_prob(torch.zeros(1, 2)).item(), 4)
+        -1.8379
+    """
+
+    closed_form_kl = True
+
+    def log_prob(self, z: torch.Tensor, encode: Encode | None = None) -> torch.Tensor:
+        """``log N(z; 0, I)``: ``z: (..., latent_dim)`` -> ``(...)``."""
+        return (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
+
+    def sample(
+        self,
+        num_samples: int,
+        latent_dim: int,
+        encode: Encode | None = None,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> torch.Tensor:
+        """``(num_samples, latent_dim)`` draws."""
+        return torch.randn(num_samples, latent_dim, generator=generator, device=device)
+
+
+class _MixtureSampling(nn.Module):
+    """Draws from a mixture of diagonal Gaussians given by ``components(encode)``."""
+
+    closed_form_kl = False
+
+    def components(
+        self, encode: Encode | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``means, log_vars: (K, latent_dim)`` and ``log_weights: (K,)`` or ``None``."""
+        raise NotImplementedError
+
+    def log_prob(self, z: torch.Tensor, encode: Encode | None = None) -> torch.Tensor:
+        """``log p(z)``: ``z: (..., latent_dim)`` -> ``(...)``."""
+        return gaussian_mixture_log_prob(z, *self.components(encode))
+
+    @torch.no_grad()
+    def sample(
+        self,
+        num_samples: int,
+        latent_dim: int,
+        encode: Encode | None = None,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> torch.Tensor:
+        """``(num_samples, latent_dim)`` draws: a component each, then a point of it."""
+        means, log_vars, log_weights = self.components(encode)
+        if means.shape[1] != latent_dim:
+            raise ValueError(f"the prior's latent_dim is {means.shape[1]}, not {latent_dim}")
+        if log_weights is None:
+            log_weights = torch.zeros(len(means), device=means.device)
+        which = torch.multinomial(
+            log_weights.softmax(0), num_samples, replacement=True, generator=generator
+        )
+        noise = torch.randn(num_samples, latent_dim, generator=generator, device=means.device)
+        return means[which] + (0.5 * log_vars[which]).exp() * noise
+
+
+class MixturePrior(_MixtureSampling):
+    """A mixture of ``K`` diagonal Gaussians whose means, variances and weights are learned.
+
+    Args:
+        num_components: ``K``.
+        latent_dim: size of ``z``.
+        generator: draws the initial means, ``N(0, I)``; the components start with unit variance
+            and equal weights.
+
+    Example:
+        >>> prior = MixturePrior(10, 2)
+        >>> prior.log_prob(torch.zeros(4, 2)).shape, prior.sample(3, 2).shape
+        (torch.Size([4]), torch.Size([3, 2]))
+    """
+
+    def __init__(
+        self, num_components: int, latent_dim: int, generator: torch.Generator | None = None
+    ) -> None:
+        super().__init__()
+        check_int("num_components", num_components, "try num_components=10")
+        check_int("latent_dim", latent_dim, "pass the model's latent_dim")
+        self.means = nn.Parameter(torch.randn(num_components, latent_dim, generator=generator))
+        self.log_vars = nn.Parameter(torch.zeros(num_components, latent_dim))
+        self.logits = nn.Parameter(torch.zeros(num_components))
+
+    def components(
+        self, encode: Encode | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``means, log_vars: (K, latent_dim)`` and ``log_weights: (K,)``."""
+        return self.means, self.log_vars, F.log_softmax(self.logits, dim=0)
+
+
+class VampPrior(_MixtureSampling):
+    """The VampPrior (Tomczak and Welling 2018): ``p(z) = (1/K) sum_k q(z | u_k)``.
+
+    The components are the encoder's posteriors at ``K`` learned pseudo-inputs ``u_k``, images
+    that the optimiser shapes along with the encoder and the decoder. They start as the images
+    ``init`` (e.g. ``K`` training images) and are kept in ``[0, 1]`` by a clamp (hardtanh, as in
+    the paper).
+
+    Args:
+        init: ``(K, input_dim)`` the initial pseudo-inputs, in [0, 1].
+
+    Example:
+        >>> from vae_utils.models import VAE
+        >>> model = VAE(784, (32,), 2)
+        >>> model.prior = VampPrior(torch.rand(5, 784))
+        >>> model.prior.log_prob(torch.zeros(3, 2), model.encode).shape
+        torch.Size([3])
+    """
+
+    def __init__(self, init: torch.Tensor) -> None:
+        super().__init__()
+        check_matrix("init", init, "pass K images, e.g. x[:500] of load_fashion_mnist")
+        if init.min() < 0 or init.max() > 1:
+            raise ValueError("init must hold images in [0, 1], e.g. training images")
+        self.pseudo_inputs = nn.Parameter(init.detach().clone().float())
+
+    def components(self, encode: Encode | None) -> tuple[torch.Tensor, torch.Tensor, None]:
+        """The encoder's ``mu, log_var: (K, latent_dim)`` at the pseudo-inputs; equal weights."""
+        if encode is None:
+            raise ValueError("a VampPrior needs the encoder: pass encode=model.encode")
+        mu, log_var = encode(F.hardtanh(self.pseudo_inputs, 0.0, 1.0))
+        return mu, log_var, None
