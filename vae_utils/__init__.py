@@ -25,6 +25,7 @@ from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
 from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal, traverse
+from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective, train_vae_with_prior
 from vae_utils.likelihood import (
     PPCA,
     elbo,
@@ -132,6 +133,7 @@ __all__ = [
     "data_fingerprint",
     "diagonal_gaussian_log_prob",
     "elbo",
+    "elbo_surgery",
     "figure_to_png",
     "fit",
     "fit_pca",
@@ -150,6 +152,7 @@ __all__ = [
     "kl_to_standard_normal",
     "kl_warmup",
     "latent_grid",
+    "learned_prior_vae_objective",
     "live_slider",
     "load_fashion_mnist",
     "load_or_train",
@@ -185,6 +188,7 @@ __all__ = [
     "train_or_load",
     "train_vae",
     "train_vae_sweep",
+    "train_vae_with_prior",
     "train_vae_with_remedy",
     "traverse",
     "vae_loss",

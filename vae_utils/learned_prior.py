@@ -1,0 +1,147 @@
+"""Training with a learned prior, and "ELBO surgery": how much of the rate is the prior's fault.
+
+The rate, the KL term averaged over the data, splits into two parts (Hoffman and Johnson 2016):
+
+    (1/N) sum_n KL[q(z | x_n) || p(z)] = I(n; z) + KL[q(z) || p(z)],
+
+where ``q(z) = (1/N) sum_n q(z | x_n)`` is the *aggregate posterior*, the distribution of all the
+codes together. The mutual information ``I(n; z)`` between an image's index and its code, at most
+``log N``, is what the codes tell about the images; the marginal KL is what the prior fails to
+match of the codes. Only the second can be removed, by a prior that learns ``q(z)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from vae_utils._checks import check_int, check_positive_number
+from vae_utils.losses import reconstruction_error
+from vae_utils.models import VAE, BaseVAE, reparameterize
+from vae_utils.priors import MixturePrior, VampPrior, gaussian_mixture_log_prob
+from vae_utils.recipes import train_or_load
+from vae_utils.seeds import generator as seeded_generator
+from vae_utils.train import TrainConfig
+
+PriorName = Literal["standard", "mixture", "vamp"]
+
+
+def learned_prior_vae_objective(model: BaseVAE, x: torch.Tensor, C: float) -> torch.Tensor:
+    """The VAE loss with the model's own prior: batch mean of ``C ||x - x_hat||^2 + KL``.
+
+    The KL term is :meth:`vae_utils.BaseVAE.kl_divergence` at the drawn ``z``: the closed form for
+    the prior N(0, I) (then this is :func:`vae_utils.vae_objective`), the one-draw estimate
+    ``log q(z | x) - log p(z)`` for a learned one, whose gradient trains the prior too.
+
+    Args:
+        model: a VAE of the course with a Gaussian decoder; ``model.prior`` any prior.
+        x: ``(batch, input_dim)``.
+        C: the positive loss weight on the reconstruction error.
+
+    Returns:
+        A scalar tensor.
+    """
+    check_positive_number("C", C, "try C=1.0")
+    mu, log_var = model.encode(x)
+    z = reparameterize(mu, log_var)
+    distortion = reconstruction_error(x, model.decode(z))
+    return (C * distortion + model.kl_divergence(mu, log_var, z)).mean()
+
+
+def train_vae_with_prior(
+    x: torch.Tensor,
+    C: float,  # upper case: the book's loss weight, as scikit-learn's C
+    prior: PriorName,
+    *,
+    num_components: int = 10,
+    latent_dim: int = 2,
+    hidden_dims: Sequence[int] = (256,),
+    config: TrainConfig | None = None,
+    directory: str | Path | None = None,
+) -> tuple[VAE, list[float]]:
+    """A :class:`VAE` trained with the prior ``prior`` (or loaded from the cache), and its losses.
+
+    Args:
+        x: ``(n, input_dim)`` training images.
+        C: the loss weight of :func:`learned_prior_vae_objective`.
+        prior: ``"standard"`` (N(0, I)), ``"mixture"`` (:class:`vae_utils.MixturePrior` of
+            ``num_components``) or ``"vamp"`` (:class:`vae_utils.VampPrior` whose
+            ``num_components`` pseudo-inputs start as training images drawn with the config's
+            seed).
+        num_components: ``K`` of a learned prior.
+        latent_dim, hidden_dims: as for :class:`vae_utils.VAE`.
+        config: as for :func:`vae_utils.fit`.
+        directory: the cache; :func:`vae_utils.cache_root` by default.
+
+    Returns:
+        The model (in eval mode, its prior in ``model.prior``) and its loss per epoch.
+    """
+    if prior not in ("standard", "mixture", "vamp"):
+        raise ValueError(f"prior must be 'standard', 'mixture' or 'vamp', got {prior!r}")
+    check_int("num_components", num_components, "try num_components=10")
+    config = TrainConfig() if config is None else config
+
+    def build() -> VAE:
+        model = VAE(x.shape[1], hidden_dims, latent_dim)
+        draws = seeded_generator(config.seed)
+        if prior == "mixture":
+            model.prior = MixturePrior(num_components, latent_dim, generator=draws)
+        elif prior == "vamp":
+            chosen = torch.randperm(len(x), generator=draws)[:num_components]
+            model.prior = VampPrior(x[chosen])
+        return model
+
+    key = {"loss": "learned prior", "C": C, "prior": prior, "latent_dim": latent_dim}
+    key |= {"hidden_dims": list(hidden_dims)}
+    if prior != "standard":
+        key["num_components"] = num_components
+
+    def loss_fn(model: BaseVAE, batch: torch.Tensor) -> torch.Tensor:
+        return learned_prior_vae_objective(model, batch, C)
+
+    return train_or_load(build, x, loss_fn, key, config, directory=directory)
+
+
+def elbo_surgery(
+    model: BaseVAE,
+    x: torch.Tensor,
+    generator: torch.Generator | None = None,
+    chunk_size: int = 1000,
+) -> dict[str, float]:
+    """Split the rate of ``model`` on ``x`` into mutual information and marginal KL.
+
+    One code ``z_n ~ q(z | x_n)`` per image; ``log q(z_n)`` is the exact log-density of the
+    aggregate posterior of ``x``, the mixture of all ``N`` posteriors (the image's own included).
+
+    Args:
+        model: a VAE of the course, with any prior.
+        x: ``(N, input_dim)``, e.g. the 10,000 test images.
+        generator: draws the codes; the global generator by default.
+        chunk_size: codes evaluated against all ``N`` posteriors at a time (memory).
+
+    Returns:
+        ``{"rate", "mutual_information", "marginal_kl"}`` in nats per image; the first is the sum
+        of the other two, the mutual information is at most ``log N``. The rate is the average of
+        one-draw estimates of the KL per image, the same draws for all three.
+    """
+    check_int("chunk_size", chunk_size, "try chunk_size=1000")
+    with torch.no_grad():
+        mu, log_var = model.encode(x)
+        z = reparameterize(mu, log_var, generator)  # (N, latent_dim)
+        log_q_aggregate = torch.cat(
+            [
+                gaussian_mixture_log_prob(z[start : start + chunk_size], mu, log_var)
+                for start in range(0, len(z), chunk_size)
+            ]
+        ).double()
+        log_prior = model.log_prior(z).double()
+        log_q_own = (
+            -0.5 * ((z - mu).pow(2) / log_var.exp() + log_var + math.log(2 * math.pi)).sum(-1)
+        ).double()
+    rate = (log_q_own - log_prior).mean().item()
+    marginal_kl = (log_q_aggregate - log_prior).mean().item()
+    return {"rate": rate, "mutual_information": rate - marginal_kl, "marginal_kl": marginal_kl}
