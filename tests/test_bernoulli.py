@@ -24,6 +24,7 @@ from vae_utils.bernoulli import (
 from vae_utils.cache import load_weights, read_metadata, save_weights
 from vae_utils.likelihood import elbo, importance_weighted_bound
 from vae_utils.losses import kl_to_standard_normal
+from vae_utils.priors import VampPrior
 
 
 def _binary(n=64, dim=20, seed=0):
@@ -166,3 +167,24 @@ def test_training_script_trains_a_vampprior_model_that_loads(tmp_path):
     assert read_metadata(output)["settings"]["prior"] == "vamp"
     script = runpy.run_path(str(SCRIPT))
     assert script["parse_settings"](["--prior", "vamp"]).epochs == 300
+
+
+def test_the_shipped_vampprior_model_loads_checksummed_with_its_pseudo_inputs():
+    model = load_vampprior_vae()  # checksum verified
+    assert isinstance(model.prior, VampPrior)
+    assert model.prior.pseudo_inputs.shape == (500, 784)
+    z = model.prior.sample(3, 40, model.encode, torch.Generator().manual_seed(0))
+    assert torch.isfinite(model.log_prior(z)).all()
+
+
+def test_the_vampprior_record_was_made_with_the_scripts_defaults_and_the_full_protocol():
+    record = shipped_bernoulli_record(prior="vamp")
+    defaults = vars(runpy.run_path(str(SCRIPT))["parse_settings"](["--prior", "vamp"]))
+    for option in ("epochs", "warmup_epochs", "batch_size", "lr", "seed", "limit", "prior"):
+        assert record["training"]["settings"].get(option) == defaults[option], option
+    assert record["training"]["settings"]["pseudo_inputs"] == defaults["pseudo_inputs"] == 500
+    evaluation = record["evaluation"]
+    assert evaluation["prior"] == "vamp"
+    assert evaluation["num_samples"] == 5000 and evaluation["num_images"] == 10_000
+    with pytest.raises(ValueError, match="prior must be 'standard' or 'vamp'"):
+        shipped_bernoulli_record(prior="flow")

@@ -30,7 +30,7 @@ SHIPPED_SHA256 = "75411e801feed36ce3901024a49def29faf7dd48e6c32068261eca330704aa
 SHIPPED_RESULT = SHIPPED_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
 # The same model with a VampPrior: scripts/train_bernoulli_vae.py --prior vamp.
 VAMPPRIOR_WEIGHTS = SHIPPED_WEIGHTS.with_name("vampprior_vae.safetensors")
-VAMPPRIOR_SHA256 = ""
+VAMPPRIOR_SHA256 = "35928d2febf718bc7edbdb3c2234447e19f2116c4986dd09f47e8e3ec4296ec5"
 VAMPPRIOR_RESULT = SHIPPED_WEIGHTS.with_name("vampprior_vae_test_ll.json")
 
 
@@ -131,8 +131,12 @@ def load_vampprior_vae(
     return model.eval()
 
 
-def shipped_bernoulli_record() -> dict[str, dict[str, Any]]:
-    """What the shipped Bernoulli VAE's scripts recorded, without building a model.
+def shipped_bernoulli_record(prior: str = "standard") -> dict[str, dict[str, Any]]:
+    """What the scripts recorded for a shipped Bernoulli VAE, without building a model.
+
+    Args:
+        prior: ``"standard"`` for the model with the prior N(0, I), ``"vamp"`` for the one with
+            a VampPrior.
 
     Returns:
         ``{"training": ..., "evaluation": ...}``: the metadata that
@@ -140,10 +144,14 @@ def shipped_bernoulli_record() -> dict[str, dict[str, Any]]:
         the test log-likelihood that ``scripts/evaluate_bernoulli_vae.py`` wrote
         (``log_likelihood_nats``, ``standard_error_nats``, ``binarization_seed``, ...).
     """
-    return {
-        "training": read_metadata(SHIPPED_WEIGHTS),
-        "evaluation": json.loads(SHIPPED_RESULT.read_text()),
+    files = {
+        "standard": (SHIPPED_WEIGHTS, SHIPPED_RESULT),
+        "vamp": (VAMPPRIOR_WEIGHTS, VAMPPRIOR_RESULT),
     }
+    if prior not in files:
+        raise ValueError(f"prior must be 'standard' or 'vamp', got {prior!r}")
+    weights, result = files[prior]
+    return {"training": read_metadata(weights), "evaluation": json.loads(result.read_text())}
 
 
 def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
