@@ -1,5 +1,7 @@
 """Shared trained models: trained once per data and arguments, then loaded."""
 
+from functools import partial
+
 import pytest
 import torch
 
@@ -140,40 +142,23 @@ def test_conv_recipe_builds_and_caches_the_channels_it_is_given(tmp_path):
 def test_remedy_recipe_caches_its_per_step_curves_with_the_weights(tmp_path, monkeypatch):
     x = _data()
     config = TrainConfig(num_epochs=2, batch_size=16)  # 4 steps an epoch
-    model, curves = recipes.train_vae_with_remedy(
+    train = partial(
+        recipes.train_vae_with_remedy,
         x,
         2.0,
-        warmup_steps=3,
-        free_bits=0.1,
         hidden_dims=(8,),
         latent_dim=2,
         config=config,
         directory=tmp_path,
     )
+    model, curves = train(warmup_steps=3, free_bits=0.1)
     assert len(curves["loss"]) == 2
     assert curves["kl_weight"] == pytest.approx([1 / 3, 2 / 3, 1, 1, 1, 1, 1, 1])
     assert len(curves["rate"]) == len(curves["distortion"]) == 8
     monkeypatch.setattr(recipes, "fit", lambda *a, **k: pytest.fail("trained again"))
-    again, cached = recipes.train_vae_with_remedy(
-        x,
-        2.0,
-        warmup_steps=3,
-        free_bits=0.1,
-        hidden_dims=(8,),
-        latent_dim=2,
-        config=config,
-        directory=tmp_path,
-    )
+    again, cached = train(warmup_steps=3, free_bits=0.1)
     assert cached == curves
     for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     with pytest.raises(pytest.fail.Exception, match="trained again"):  # another remedy trains
-        recipes.train_vae_with_remedy(
-            x,
-            2.0,
-            warmup_steps=3,
-            hidden_dims=(8,),
-            latent_dim=2,
-            config=config,
-            directory=tmp_path,
-        )
+        train(warmup_steps=3)
