@@ -82,6 +82,7 @@ from vae_utils.recipes import (
 )
 from vae_utils.remedies import KLWarmup, annealed_vae_objective, free_bits_kl, kl_warmup
 from vae_utils.seeds import generator, seed_shift, set_seed
+from vae_utils.sharpness import gradient_energy, high_frequency_power
 from vae_utils.train import TrainConfig, fit, fit_together
 from vae_utils.vq import (
     VQVAE,
@@ -144,6 +145,8 @@ __all__ = [
     "gaussian_mixture_log_prob",
     "generator",
     "glue",
+    "gradient_energy",
+    "high_frequency_power",
     "image_grid",
     "image_slider",
     "importance_weighted_bound",
