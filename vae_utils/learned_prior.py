@@ -12,7 +12,6 @@ match of the codes. Only the second can be removed, by a prior that learns ``q(z
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -22,7 +21,12 @@ import torch
 from vae_utils._checks import check_int, check_positive_number
 from vae_utils.losses import reconstruction_error
 from vae_utils.models import VAE, BaseVAE, reparameterize
-from vae_utils.priors import MixturePrior, VampPrior, gaussian_mixture_log_prob
+from vae_utils.priors import (
+    MixturePrior,
+    VampPrior,
+    diagonal_gaussian_log_prob,
+    gaussian_mixture_log_prob,
+)
 from vae_utils.recipes import train_or_load
 from vae_utils.seeds import generator as seeded_generator
 from vae_utils.train import TrainConfig
@@ -139,9 +143,7 @@ def elbo_surgery(
             ]
         ).double()
         log_prior = model.log_prior(z).double()
-        log_q_own = (
-            -0.5 * ((z - mu).pow(2) / log_var.exp() + log_var + math.log(2 * math.pi)).sum(-1)
-        ).double()
+        log_q_own = diagonal_gaussian_log_prob(z, mu, log_var).double()
     rate = (log_q_own - log_prior).mean().item()
     marginal_kl = (log_q_aggregate - log_prior).mean().item()
     return {"rate": rate, "mutual_information": rate - marginal_kl, "marginal_kl": marginal_kl}

@@ -9,9 +9,10 @@ image's code lies. Two learned priors are mixtures of diagonal Gaussians:
   ``K`` learned *pseudo-inputs*, ``p(z) = (1/K) sum_k q(z | u_k)``.
 
 A model holds its prior as ``model.prior`` (:class:`vae_utils.BaseVAE`); every prior has
-``log_prob(z, encode)`` and ``sample(num_samples, encode, generator)``, where ``encode`` is the
-model's encoder (only the VampPrior uses it). With a learned prior the KL term of the ELBO has no
-closed form; :meth:`vae_utils.BaseVAE.kl_divergence` then estimates it from the drawn ``z``.
+``log_prob(z, encode)`` and ``sample(num_samples, latent_dim, encode, generator, device)``, where
+``encode`` is the model's encoder (only the VampPrior uses it). With a learned prior the KL term
+of the ELBO has no closed form; :meth:`vae_utils.BaseVAE.kl_divergence` then estimates it from
+the drawn ``z``.
 """
 
 from __future__ import annotations
