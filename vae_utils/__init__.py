@@ -66,6 +66,7 @@ from vae_utils.priors import (
     StandardNormalPrior,
     VampPrior,
     diagonal_gaussian_log_prob,
+    gaussian_component_log_probs,
     gaussian_mixture_log_prob,
 )
 from vae_utils.recipes import (
@@ -82,7 +83,12 @@ from vae_utils.recipes import (
 )
 from vae_utils.remedies import KLWarmup, annealed_vae_objective, free_bits_kl, kl_warmup
 from vae_utils.seeds import generator, seed_shift, set_seed
-from vae_utils.sharpness import gradient_energy, high_frequency_power
+from vae_utils.sharpness import (
+    effective_sample_size,
+    gradient_energy,
+    high_frequency_power,
+    posterior_weights,
+)
 from vae_utils.train import TrainConfig, fit, fit_together
 from vae_utils.vq import (
     VQVAE,
@@ -133,6 +139,7 @@ __all__ = [
     "conditional_vae_objective",
     "data_fingerprint",
     "diagonal_gaussian_log_prob",
+    "effective_sample_size",
     "elbo",
     "elbo_surgery",
     "figure_to_png",
@@ -141,6 +148,7 @@ __all__ = [
     "fit_ppca",
     "fit_together",
     "free_bits_kl",
+    "gaussian_component_log_probs",
     "gaussian_log_likelihood",
     "gaussian_mixture_log_prob",
     "generator",
@@ -170,6 +178,7 @@ __all__ = [
     "plot_images",
     "plot_latent_scatter",
     "plot_loss_curves",
+    "posterior_weights",
     "ppca_log_likelihood",
     "ppca_posterior",
     "principal_angles",

@@ -48,15 +48,10 @@ def diagonal_gaussian_log_prob(
     return -0.5 * ((z - mu).pow(2) / log_var.exp() + log_var + math.log(2 * math.pi)).sum(-1)
 
 
-def gaussian_mixture_log_prob(
-    z: torch.Tensor,
-    means: torch.Tensor,
-    log_vars: torch.Tensor,
-    log_weights: torch.Tensor | None = None,
+def gaussian_component_log_probs(
+    z: torch.Tensor, means: torch.Tensor, log_vars: torch.Tensor
 ) -> torch.Tensor:
-    """``log sum_k w_k N(z; m_k, diag(v_k))`` for every ``z``, in ``O(K)`` memory per ``z``.
-
-    Computed in float64 and returned in the dtype of ``z``.
+    """``log N(z; m_k, diag(v_k))`` of every ``z`` under each of ``K`` diagonal Gaussians, float64.
 
     The squared distances come from two matrix products, ``z^2 @ (1 / v)^T - 2 z @ (m / v)^T``,
     so that no ``(..., K, latent_dim)`` tensor is formed: the importance-weighted bound evaluates
@@ -65,16 +60,14 @@ def gaussian_mixture_log_prob(
     Args:
         z: ``(..., latent_dim)``.
         means, log_vars: ``(K, latent_dim)``, the components' means and log-variances.
-        log_weights: ``(K,)`` log mixture weights that sum to 1 in probability; uniform
-            (``-log K`` each) if ``None``.
 
     Returns:
-        ``(...)``.
+        ``(..., K)`` float64.
 
     Example:
-        >>> z = torch.zeros(3, 2)  # two equal components: the mixture is one N(0, I)
-        >>> gaussian_mixture_log_prob(z, torch.zeros(2, 2), torch.zeros(2, 2)).shape
-        torch.Size([3])
+        >>> means, log_vars = torch.zeros(4, 2), torch.zeros(4, 2)  # four components
+        >>> gaussian_component_log_probs(torch.zeros(3, 2), means, log_vars).shape
+        torch.Size([3, 4])
     """
     if means.ndim != 2 or means.shape != log_vars.shape or z.shape[-1] != means.shape[1]:
         raise ValueError(
@@ -90,9 +83,34 @@ def gaussian_mixture_log_prob(
         - 2 * z64 @ (means * precision).T
         + (means.pow(2) * precision).sum(-1)
     )  # (..., K): sum_j (z_j - m_kj)^2 / v_kj
-    log_components = -0.5 * (
-        squared + log_vars.sum(-1) + means.shape[1] * math.log(2 * math.pi)
-    )  # (..., K)
+    return -0.5 * (squared + log_vars.sum(-1) + means.shape[1] * math.log(2 * math.pi))
+
+
+def gaussian_mixture_log_prob(
+    z: torch.Tensor,
+    means: torch.Tensor,
+    log_vars: torch.Tensor,
+    log_weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``log sum_k w_k N(z; m_k, diag(v_k))`` for every ``z``, in ``O(K)`` memory per ``z``.
+
+    Computed in float64 (:func:`gaussian_component_log_probs`) and returned in the dtype of ``z``.
+
+    Args:
+        z: ``(..., latent_dim)``.
+        means, log_vars: ``(K, latent_dim)``, the components' means and log-variances.
+        log_weights: ``(K,)`` log mixture weights that sum to 1 in probability; uniform
+            (``-log K`` each) if ``None``.
+
+    Returns:
+        ``(...)``.
+
+    Example:
+        >>> z = torch.zeros(3, 2)  # two equal components: the mixture is one N(0, I)
+        >>> gaussian_mixture_log_prob(z, torch.zeros(2, 2), torch.zeros(2, 2)).shape
+        torch.Size([3])
+    """
+    log_components = gaussian_component_log_probs(z, means, log_vars)  # (..., K)
     if log_weights is None:
         result = torch.logsumexp(log_components, dim=-1) - math.log(means.shape[0])
     else:

@@ -1,4 +1,4 @@
-"""How sharp images are: gradient energy and high-frequency power, for measuring VAE blur.
+"""VAE blur: how sharp images are, and which images a decoded mean averages.
 
 A VAE's decoder returns the *mean* of ``p(x | z)``, an average over the images that one code
 cannot tell apart; averages lose edges. Two numbers per image measure that loss, each comparable
@@ -6,6 +6,10 @@ between decoded images and the test images themselves:
 
 - :func:`gradient_energy`, the mean squared difference between neighbouring pixels;
 - :func:`high_frequency_power`, the share of the image's spectral power above a spatial frequency.
+
+Two more say which images a code cannot tell apart: :func:`posterior_weights`, the share of each
+training image in the average that the best decoder for a given encoder returns, and
+:func:`effective_sample_size`, how many images that average really mixes.
 
 Images are flat rows ``(n, 784)`` of 28x28 pixels, as everywhere in the course.
 """
@@ -17,6 +21,7 @@ import math
 import torch
 
 from vae_utils._checks import check_matrix
+from vae_utils.priors import gaussian_component_log_probs
 
 SIDE = 28  # Fashion-MNIST images are 28x28
 
@@ -87,3 +92,60 @@ def high_frequency_power(x: torch.Tensor, cutoff: float = 0.25) -> torch.Tensor:
     total = power.sum(dim=(1, 2))
     high = power[:, radius > cutoff].sum(dim=1)
     return torch.where(total > 0, high / total.clamp(min=math.ulp(0.0)), torch.zeros_like(total))
+
+
+def posterior_weights(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """The weight of each image ``x_n`` in the mean image at each code: ``q(z | x_n)``, normalised.
+
+    ``w_n(z) = q(z | x_n) / sum_m q(z | x_m)``: for a fixed encoder, the decoder that minimises
+    the expected squared error returns ``sum_n w_n(z) x_n`` at ``z``, the mean of the images whose
+    posteriors claim ``z`` (chapter 13, ``eq-posterior-weights``). Computed in float64.
+
+    Args:
+        z: ``(k, latent_dim)`` codes.
+        mu, log_var: ``(n, latent_dim)``, the encoder's posteriors ``q(z | x_n)`` of ``n`` images.
+
+    Returns:
+        ``(k, n)`` in the dtype of ``z``; each row is non-negative and sums to 1, so
+        ``weights @ x`` gives the ``k`` mean images.
+
+    Example:
+        >>> posterior_weights(torch.zeros(1, 2), torch.zeros(4, 2), torch.zeros(4, 2))
+        tensor([[0.2500, 0.2500, 0.2500, 0.2500]])
+    """
+    check_matrix("z", z, "pass codes as rows, e.g. torch.randn(8, model.latent_dim)")
+    check_matrix("mu", mu, "pass the encoder's means, mu, log_var = model.encode(x)")
+    if log_var.shape != mu.shape or z.shape[1] != mu.shape[1]:
+        raise ValueError(
+            f"mu and log_var must both be (n, latent_dim) with latent_dim = z.shape[1] = "
+            f"{z.shape[1]}; got {tuple(mu.shape)} and {tuple(log_var.shape)}"
+        )
+    log_q = gaussian_component_log_probs(z, mu, log_var)  # (k, n) float64
+    return torch.softmax(log_q, dim=1).to(z.dtype)
+
+
+def effective_sample_size(weights: torch.Tensor) -> torch.Tensor:
+    """How many images a weighted average mixes: ``1 / sum_n w_n^2`` for each row of weights.
+
+    ``n`` for equal weights over ``n`` images, 1 when one image has all the weight.
+
+    Args:
+        weights: ``(k, n)``, each row non-negative and summing to 1 (:func:`posterior_weights`).
+
+    Returns:
+        ``(k,)`` float64, each between 1 and ``n``.
+
+    Example:
+        >>> effective_sample_size(torch.tensor([[0.25, 0.25, 0.25, 0.25], [1.0, 0.0, 0.0, 0.0]]))
+        tensor([4., 1.], dtype=torch.float64)
+    """
+    check_matrix("weights", weights, "pass posterior_weights(z, mu, log_var)")
+    weights = weights.double()
+    if (weights < 0).any() or not torch.allclose(
+        weights.sum(dim=1), torch.ones(len(weights), dtype=torch.float64), atol=1e-4
+    ):
+        raise ValueError(
+            "weights must be non-negative with rows that sum to 1; normalise them, "
+            "e.g. weights / weights.sum(dim=1, keepdim=True)"
+        )
+    return 1.0 / weights.pow(2).sum(dim=1)
