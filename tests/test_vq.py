@@ -8,10 +8,12 @@ import pytest
 import torch
 from torch import nn
 
+from vae_utils.recipes import train_vqvae
 from vae_utils.train import TrainConfig, fit
 from vae_utils.vq import (
     VQVAE,
     VectorQuantizer,
+    VQVAELoss,
     code_usage,
     perplexity,
     reinit_dead_codes,
@@ -213,3 +215,54 @@ def test_bad_inputs_raise_clear_errors():
         model.decode(torch.zeros(2, 3, 7, 7))
     with pytest.raises(ValueError, match="beta must be a non-negative number, got -1"):
         vqvae_objective(model, torch.zeros(2, 784), beta=-1)
+
+
+def test_the_training_loss_without_restarts_is_the_objective():
+    torch.manual_seed(0)
+    model, x = VQVAE(num_codes=8, code_dim=4), torch.rand(16, 784)
+    expected = vqvae_objective(model, x, beta=0.5)
+    loss_fn = VQVAELoss(beta=0.5)
+    torch.testing.assert_close(loss_fn(model, x), expected)
+    assert loss_fn.restarts == 0 and len(loss_fn.perplexities) == 1
+
+
+def test_the_training_loss_restarts_the_codes_unused_since_the_last_restart():
+    torch.manual_seed(1)
+    model, x = VQVAE(num_codes=64, code_dim=4), torch.rand(4, 784)
+    loss_fn = VQVAELoss(reinit_every=1)
+    loss_fn(model, x)  # the first step records the codes chosen, restarts nothing
+    with torch.no_grad():
+        z_e = model.encode(x).reshape(-1, 4)
+        unused = 64 - int((code_usage(model.quantize(model.encode(x)).indices, 64) > 0).sum())
+    before = model.quantizer.codebook.weight.detach().clone()
+    loss_fn(model, x)
+    changed = (model.quantizer.codebook.weight != before).any(dim=1)
+    assert loss_fn.restarts == unused == int(changed.sum()) > 0
+    # each restarted code is one of the previous batch's encoder outputs
+    restarted = model.quantizer.codebook.weight[changed].detach()
+    distance = (restarted[:, None] - z_e[None]).abs().amax(dim=2)  # (restarted, outputs)
+    assert distance.min(dim=1).values.max().item() == 0.0
+
+
+def test_the_training_loss_needs_a_vqvae_and_a_valid_interval():
+    with pytest.raises(ValueError, match="VQVAE"):
+        VQVAELoss()(nn.Linear(784, 784), torch.rand(2, 784))
+    with pytest.raises(ValueError, match="reinit_every"):
+        VQVAELoss(reinit_every=0)
+
+
+def test_restarts_raise_code_usage_in_a_short_training(tmp_path):
+    x = torch.rand(512, 784, generator=torch.Generator().manual_seed(4)).round()
+    config = TrainConfig(num_epochs=2, batch_size=64, lr=3e-3)
+    plain, plain_history = train_vqvae(x, num_codes=32, config=config, directory=tmp_path)
+    restarted, history = train_vqvae(
+        x, num_codes=32, reinit_every=4, config=config, directory=tmp_path
+    )
+    assert history["restarts"][0] > 0 == plain_history["restarts"][0]
+    assert len(history["perplexity"]) == 16 and len(history["loss"]) == 2
+    with torch.no_grad():
+        used = [int((code_usage(m(x)[1].indices, 32) > 0).sum()) for m in (plain, restarted)]
+    assert used[1] > used[0]
+    again, cached = train_vqvae(x, num_codes=32, reinit_every=4, config=config, directory=tmp_path)
+    assert cached == history
+    torch.testing.assert_close(again.state_dict(), restarted.state_dict())

@@ -20,6 +20,7 @@ from vae_utils.cache import (
 )
 from vae_utils.claims import ClaimError, check, glue
 from vae_utils.classifier import Classifier, accuracy, classifier_objective
+from vae_utils.code_prior import CodeGridPrior, fit_code_prior
 from vae_utils.collapse import active_units, kl_per_dimension
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
@@ -80,6 +81,7 @@ from vae_utils.recipes import (
     train_vae,
     train_vae_sweep,
     train_vae_with_remedy,
+    train_vqvae,
 )
 from vae_utils.remedies import KLWarmup, annealed_vae_objective, free_bits_kl, kl_warmup
 from vae_utils.seeds import generator, seed_shift, set_seed
@@ -94,6 +96,7 @@ from vae_utils.vq import (
     VQVAE,
     VectorQuantizer,
     VQOutput,
+    VQVAELoss,
     code_usage,
     perplexity,
     reinit_dead_codes,
@@ -114,6 +117,7 @@ __all__ = [
     "BernoulliVAE",
     "ClaimError",
     "Classifier",
+    "CodeGridPrior",
     "ConditionalVAE",
     "ConvVAE",
     "KLWarmup",
@@ -121,6 +125,7 @@ __all__ = [
     "StandardNormalPrior",
     "TrainConfig",
     "VQOutput",
+    "VQVAELoss",
     "VampPrior",
     "VectorQuantizer",
     "accuracy",
@@ -144,6 +149,7 @@ __all__ = [
     "elbo_surgery",
     "figure_to_png",
     "fit",
+    "fit_code_prior",
     "fit_pca",
     "fit_ppca",
     "fit_together",
@@ -202,6 +208,7 @@ __all__ = [
     "train_vae_sweep",
     "train_vae_with_prior",
     "train_vae_with_remedy",
+    "train_vqvae",
     "traverse",
     "vae_loss",
     "vae_objective",

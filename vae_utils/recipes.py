@@ -34,6 +34,7 @@ from vae_utils.models import VAE, Autoencoder, reparameterize
 from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
 from vae_utils.train import LossFn, TrainConfig, fit, fit_together
+from vae_utils.vq import VQVAE, VQVAELoss
 
 Model = TypeVar("Model", bound=nn.Module)
 
@@ -203,6 +204,46 @@ def train_vae_with_remedy(
             "kl_weight": loss_fn.kl_weights,
             "rate": loss_fn.rates,
             "distortion": loss_fn.distortions,
+        }
+
+    history = load_or_train(model, train, run_key(model, x, loss_fn, key, config), directory)
+    assert isinstance(history, dict)  # written by train above
+    return model, history
+
+
+def train_vqvae(
+    x: torch.Tensor,
+    *,
+    num_codes: int = 64,
+    code_dim: int = 16,
+    reinit_every: int | None = None,
+    beta: float = 0.25,
+    config: TrainConfig | None = None,
+    directory: str | Path | None = None,
+) -> tuple[VQVAE, dict[str, list[float]]]:
+    """A :class:`VQVAE` trained on ``x: (n, 784)`` (or loaded), with its training curves.
+
+    The loss is :class:`vae_utils.VQVAELoss`: :func:`vae_utils.vqvae_objective` with commitment
+    weight ``beta``, and dead codes restarted every ``reinit_every`` steps (``None``: never).
+
+    Returns:
+        The model (in eval mode) and ``{"loss": one float per epoch, "perplexity": the
+        perplexity of each batch's codes, one float per optimiser step, "restarts": [the number
+        of codes restarted]}`` (the cache keeps them with the weights).
+    """
+    config = TrainConfig() if config is None else config
+    loss_fn = VQVAELoss(beta, reinit_every, seed=config.seed)
+    set_seed(config.seed)
+    model = VQVAE(num_codes, code_dim)
+    key = {"loss": "vqvae", "num_codes": num_codes, "code_dim": code_dim, "beta": beta}
+    key["reinit_every"] = reinit_every
+
+    def train(model: nn.Module) -> dict[str, list[float]]:
+        losses = fit(model, x, loss_fn, config)
+        return {
+            "loss": losses,
+            "perplexity": loss_fn.perplexities,
+            "restarts": [float(loss_fn.restarts)],
         }
 
     history = load_or_train(model, train, run_key(model, x, loss_fn, key, config), directory)

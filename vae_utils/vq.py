@@ -24,6 +24,7 @@ from torch import nn
 
 from vae_utils._checks import check_int, check_matrix, is_int
 from vae_utils.losses import reconstruction_error
+from vae_utils.seeds import generator as seeded_generator
 
 
 class VQOutput(NamedTuple):
@@ -335,3 +336,59 @@ def vqvae_objective(
     x_hat, vq = model(x)
     reconstruction = reconstruction_error(x, x_hat).mean()
     return reconstruction + vq.codebook_loss + beta * vq.commitment_loss
+
+
+class VQVAELoss:
+    """:func:`vqvae_objective` as a loss for :func:`vae_utils.fit`, with dead codes restarted.
+
+    Each call is one optimiser step. Every ``reinit_every`` steps, before the step's forward
+    pass, the codes that no encoder output chose since the last restart are moved onto encoder
+    outputs of the previous batch (:func:`reinit_dead_codes`); ``None`` never restarts them,
+    the plain VQ-VAE. (The restart waits for the next call because the codebook must not change
+    between a forward pass and its backward pass.) Along the way it records the perplexity of
+    each batch's codes (``perplexities``) and the number of codes restarted (``restarts``).
+
+    Args:
+        beta: the commitment weight of :func:`vqvae_objective`.
+        reinit_every: restart dead codes every this many steps, or ``None``.
+        seed: seeds the choice of encoder outputs that restarted codes copy (shifted by
+            ``$VAE_UTILS_SEED_SHIFT``).
+
+    Example:
+        >>> loss_fn = VQVAELoss(reinit_every=2)
+        >>> model = VQVAE(num_codes=8, code_dim=4)
+        >>> losses = [loss_fn(model, torch.rand(16, 784)).item() for _ in range(3)]
+        >>> len(loss_fn.perplexities), loss_fn.restarts >= 0
+        (3, True)
+    """
+
+    def __init__(self, beta: float = 0.25, reinit_every: int | None = None, seed: int = 0) -> None:
+        if reinit_every is not None:
+            check_int("reinit_every", reinit_every, "try reinit_every=50, or None for no restarts")
+        self.beta, self.reinit_every = beta, reinit_every
+        self.generator = seeded_generator(seed)
+        self.step, self.restarts = 0, 0
+        self.perplexities: list[float] = []
+        self._chosen: list[torch.Tensor] = []  # the indices chosen since the last restart
+        self._last_z_e: torch.Tensor | None = None
+
+    def __call__(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(model, VQVAE):
+            raise ValueError(f"model must be a VQVAE, got {type(model).__name__}")
+        due = self.reinit_every is not None and self.step > 0 and self.step % self.reinit_every == 0
+        if due and self._last_z_e is not None:
+            chosen = torch.cat(self._chosen)
+            self.restarts += reinit_dead_codes(
+                model.quantizer, self._last_z_e, chosen, self.generator
+            )
+            self._chosen = []
+        z_e = model.encode(x)
+        vq = model.quantize(z_e)
+        x_hat = model.decode(vq.z_q_st)
+        indices = vq.indices.reshape(-1)
+        self._chosen.append(indices)
+        self._last_z_e = z_e.detach()
+        self.perplexities.append(perplexity(indices, model.num_codes).item())
+        self.step += 1
+        reconstruction = reconstruction_error(x, x_hat).mean()
+        return reconstruction + vq.codebook_loss + self.beta * vq.commitment_loss
