@@ -223,7 +223,8 @@ class VQVAE(nn.Module):
     ``code_dim`` channels, read as 49 code vectors. Decoder: the mirror image, with
     transposed convolutions and a sigmoid. Each image is stored as 49 indices of ``log2(K)`` bits:
     ``49 * 6 = 294`` bits for the default ``K = 64``. Sampling new images needs a prior over the
-    index grids (the paper fits a PixelCNN), which this class does not include.
+    index grids (the paper fits a PixelCNN); :func:`vae_utils.fit_code_prior` fits two simple
+    ones by counting, and ``model.decode(prior.sample(n))`` decodes their samples.
 
     Args:
         num_codes: ``K``, the codebook size.
