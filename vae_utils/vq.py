@@ -387,8 +387,9 @@ class VQVAELoss:
         vq = model.quantize(z_e)
         x_hat = model.decode(vq.z_q_st)
         indices = vq.indices.reshape(-1)
-        self._chosen.append(indices)
-        self._last_z_e = z_e.detach()
+        if self.reinit_every is not None:  # kept only for the next restart
+            self._chosen.append(indices)
+            self._last_z_e = z_e.detach()
         self.perplexities.append(perplexity(indices, model.num_codes).item())
         self.step += 1
         reconstruction = reconstruction_error(x, x_hat).mean()
