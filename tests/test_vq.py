@@ -249,6 +249,8 @@ def test_the_training_loss_needs_a_vqvae_and_a_valid_interval():
         VQVAELoss()(nn.Linear(784, 784), torch.rand(2, 784))
     with pytest.raises(ValueError, match="reinit_every"):
         VQVAELoss(reinit_every=0)
+    with pytest.raises(ValueError, match="beta"):
+        VQVAELoss(beta=-1.0)
 
 
 def test_restarts_raise_code_usage_in_a_short_training(tmp_path):

@@ -327,6 +327,12 @@ def vqvae_objective(
     Returns:
         A scalar tensor.
     """
+    _check_beta(beta)
+    x_hat, vq = model(x)
+    return _vq_loss(x, x_hat, vq, beta)
+
+
+def _check_beta(beta: object) -> None:
     if not isinstance(beta, torch.Tensor) and (
         isinstance(beta, bool)
         or not isinstance(beta, int | float)
@@ -334,9 +340,13 @@ def vqvae_objective(
         or beta < 0
     ):
         raise ValueError(f"beta must be a non-negative number, got {beta!r}; try beta=0.25")
-    x_hat, vq = model(x)
-    reconstruction = reconstruction_error(x, x_hat).mean()
-    return reconstruction + vq.codebook_loss + beta * vq.commitment_loss
+
+
+def _vq_loss(
+    x: torch.Tensor, x_hat: torch.Tensor, vq: VQOutput, beta: float | torch.Tensor
+) -> torch.Tensor:
+    """Eq. 3 of the paper: the batch-mean reconstruction error, codebook and commitment losses."""
+    return reconstruction_error(x, x_hat).mean() + vq.codebook_loss + beta * vq.commitment_loss
 
 
 class VQVAELoss:
@@ -364,6 +374,7 @@ class VQVAELoss:
     """
 
     def __init__(self, beta: float = 0.25, reinit_every: int | None = None, seed: int = 0) -> None:
+        _check_beta(beta)
         if reinit_every is not None:
             check_int("reinit_every", reinit_every, "try reinit_every=50, or None for no restarts")
         self.beta, self.reinit_every = beta, reinit_every
@@ -392,5 +403,4 @@ class VQVAELoss:
             self._last_z_e = z_e.detach()
         self.perplexities.append(perplexity(indices, model.num_codes).item())
         self.step += 1
-        reconstruction = reconstruction_error(x, x_hat).mean()
-        return reconstruction + vq.codebook_loss + self.beta * vq.commitment_loss
+        return _vq_loss(x, x_hat, vq, self.beta)
