@@ -377,7 +377,9 @@ def test_load_fashion_mnist_scales_pixels_and_flattens_images(small_splits):
     x, labels = load_fashion_mnist("train")
     assert x.dtype == torch.float32 and x.shape == (3, 784)
     assert labels.dtype == torch.int64 and labels.tolist() == [9, 0, 3]
-    expected = torch.from_numpy(small_images()).reshape(3, 784).to(torch.float32) / 255
+    # every byte value, divided exactly (float64) and then rounded to float32
+    assert set(np.unique(small_images())) == set(range(256))
+    expected = torch.from_numpy((small_images().reshape(3, 784) / 255).astype(np.float32))
     assert torch.equal(x, expected)
     assert x.min() == 0.0 and x.max() == 1.0
     x_two, labels_two = load_fashion_mnist("train", limit=2)

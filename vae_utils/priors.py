@@ -53,9 +53,10 @@ def gaussian_component_log_probs(
 ) -> torch.Tensor:
     """``log N(z; m_k, diag(v_k))`` of every ``z`` under each of ``K`` diagonal Gaussians, float64.
 
-    The squared distances come from two matrix products, ``z^2 @ (1 / v)^T - 2 z @ (m / v)^T``,
-    so that no ``(..., K, latent_dim)`` tensor is formed: the importance-weighted bound evaluates
-    millions of ``z`` against hundreds of components.
+    The log-density is linear in the features ``(z^2, z, 1)``: one matrix product of those
+    features with the components' coefficients gives every value, so that no
+    ``(..., K, latent_dim)`` tensor and no other ``(..., K)`` intermediate is formed: the
+    importance-weighted bound evaluates millions of ``z`` against hundreds of components.
 
     Args:
         z: ``(..., latent_dim)``.
@@ -78,12 +79,15 @@ def gaussian_component_log_probs(
     # (float32 errs by 0.01 nats at posterior standard deviations of 0.08)
     z64, means, log_vars = z.double(), means.double(), log_vars.double()
     precision = (-log_vars).exp()  # (K, latent_dim)
-    squared = (
-        z64.pow(2) @ precision.T
-        - 2 * z64 @ (means * precision).T
-        + (means.pow(2) * precision).sum(-1)
-    )  # (..., K): sum_j (z_j - m_kj)^2 / v_kj
-    return -0.5 * (squared + log_vars.sum(-1) + means.shape[1] * math.log(2 * math.pi))
+    # -1/2 sum_j (z_j - m_kj)^2 / v_kj - 1/2 sum_j log(2 pi v_kj), as coefficients of (z^2, z, 1)
+    constant = -0.5 * (
+        (means.pow(2) * precision).sum(-1)
+        + log_vars.sum(-1)
+        + means.shape[1] * math.log(2 * math.pi)
+    )  # (K,)
+    coefficients = torch.cat([-0.5 * precision, means * precision, constant[:, None]], dim=1)
+    features = torch.cat([z64.pow(2), z64, torch.ones_like(z64[..., :1])], dim=-1)
+    return features @ coefficients.T  # (..., K)
 
 
 def gaussian_mixture_log_prob(
