@@ -41,6 +41,10 @@ $(INSTALLED): requirements.txt requirements-dev.txt $(CONSTRAINTS) pyproject.tom
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION) $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c $(CONSTRAINTS)
+	@# rfc3987-syntax (pulled in by jsonschema[format-nongpl]) compiles ~35 parsers when imported,
+	@# 1.4 s in every process that imports nbformat: each nbval run, each book build. No schema the
+	@# book meets uses its "iri" formats, and jsonschema skips them when the package is missing.
+	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $@
 
 # A reader's Colab runtime, as far as widgets go (requirements-widgets7.txt): ipywidgets 7.7.1.
