@@ -269,6 +269,8 @@ class VQVAE(nn.Module):
             nn.Sigmoid(),
             nn.Flatten(),  # (batch, 1, 28, 28) -> (batch, 784)
         )
+        # convolution weights stored channels last, as in ConvVAE: faster convolutions on a CPU
+        self.to(memory_format=torch.channels_last)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (batch, 784)`` -> ``z_e: (batch, 7, 7, code_dim)``, before quantisation."""
