@@ -12,9 +12,11 @@ from vae_utils import (
     autoencoder_objective,
     fit,
     fit_together,
+    generator,
     set_seed,
     vae_objective,
 )
+from vae_utils.seeds import shifted_seed
 
 
 def _data(n: int = 256, dim: int = 8) -> torch.Tensor:
@@ -55,6 +57,30 @@ def test_same_seed_gives_identical_weights_and_other_seed_does_not():
         not torch.equal(a, c)
         for a, c in zip(first.state_dict().values(), third.state_dict().values(), strict=True)
     )
+
+
+def test_fit_is_minibatch_adam_as_a_plain_loop_writes_it():
+    # the same shuffles (the config's generator), the same batches and the same Adam steps: the
+    # weights of a hand-written loop over x[indices]
+    x, config = _data(), TrainConfig(num_epochs=3, batch_size=48, lr=1e-2, seed=5)
+    set_seed(1)
+    model = Autoencoder(8, (16,), 2)
+    reference = Autoencoder(8, (16,), 2)
+    reference.load_state_dict(model.state_dict())
+    fit(model, x, autoencoder_objective, config)
+
+    torch.manual_seed(shifted_seed(config.seed))
+    shuffle = generator(config.seed)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=config.lr)
+    for _ in range(config.num_epochs):
+        order = torch.randperm(len(x), generator=shuffle)
+        for start in range(0, len(x), config.batch_size):
+            loss = autoencoder_objective(reference, x[order[start : start + config.batch_size]])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    for name, value in reference.state_dict().items():
+        torch.testing.assert_close(model.state_dict()[name], value, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(
