@@ -19,6 +19,12 @@ from torch import nn
 History = list[float] | dict[str, list[float]]
 
 CACHE_ENV_VAR = "VAE_UTILS_CACHE"
+# Weights the course ships for the runs its chapters make (scripts/train_course_models.py writes
+# them, in half precision to fit the repository's 10 MB budget for weights): a fresh runtime loads
+# them instead of training. SHA256SUMS holds the checksum of each file. VAE_UTILS_SHIPPED=0 trains
+# those runs instead (or loads them from the cache), as every other run.
+SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "course"
+SHIPPED_ENV_VAR = "VAE_UTILS_SHIPPED"
 
 
 def cache_root() -> Path:
@@ -158,6 +164,37 @@ def load_cached(
     return dict(history) if isinstance(history, dict) else list(history)
 
 
+def shipped_checksums(directory: str | Path = SHIPPED_WEIGHTS) -> dict[str, str]:
+    """``{file name: SHA-256}`` of the shipped weights, read from ``directory / "SHA256SUMS"``
+    (the format of ``sha256sum``); empty when there is no such file."""
+    manifest = Path(directory) / "SHA256SUMS"
+    if not manifest.exists():
+        return {}
+    lines = manifest.read_text().splitlines()
+    return {name.lstrip("*"): digest for digest, name in (line.split() for line in lines if line)}
+
+
+def load_shipped(
+    model: nn.Module, key: Mapping[str, Any], directory: str | Path = SHIPPED_WEIGHTS
+) -> History | None:
+    """Load the shipped weights of the training run ``key`` into ``model`` and return its loss
+    history, or return ``None`` (``model`` untouched) if the course ships no such run.
+
+    Raises ``ValueError`` if the file's SHA-256 is not the one ``SHA256SUMS`` lists for it.
+    """
+    path, _ = cached_weights_path(model, key, directory)
+    if not path.exists():
+        return None
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if shipped_checksums(directory).get(path.name) != digest:
+        raise ValueError(
+            f"the shipped weights {path} do not match their SHA-256 in "
+            f"{Path(directory) / 'SHA256SUMS'} (a corrupted or replaced file); restore the file "
+            "with `git checkout`, or regenerate them with scripts/train_course_models.py"
+        )
+    return load_cached(model, key, directory)
+
+
 def save_trained(
     model: nn.Module,
     key: Mapping[str, Any],
@@ -177,6 +214,10 @@ def load_or_train(
 ) -> History:
     """Load ``model``'s weights from the cache if this training run was done before, else train.
 
+    With the default ``directory``, the weights that the course ships come first
+    (:func:`load_shipped`; not when ``$VAE_UTILS_SHIPPED`` is ``0``): the same run then gives the
+    same model on every machine.
+
     Args:
         model: a freshly built model; it is trained in place or receives the cached weights.
         train: trains the model and returns its loss history, e.g.
@@ -189,7 +230,10 @@ def load_or_train(
     Returns:
         The loss history, from the cache or from ``train``.
     """
-    history = load_cached(model, key, directory)
+    use_shipped = directory is None and os.environ.get(SHIPPED_ENV_VAR, "1") != "0"
+    history = load_shipped(model, key) if use_shipped else None
+    if history is None:
+        history = load_cached(model, key, directory)
     if history is None:
         history = train(model)
         save_trained(model, key, history, directory)
