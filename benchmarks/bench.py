@@ -1,8 +1,9 @@
 """What the course costs its readers, measured on this machine: `make bench` prints one table.
 
 - each notebook's execution time under nbval, cold (alone, with its own empty weights cache, as on a
-  fresh Colab runtime, which has only the weights that ship with the package) and warm (with the trained models cached, as a reader has them from the
-  second run on), beside the cold times measured before the speed-up (issue 14), and the totals;
+  fresh Colab runtime, which has only the weights that ship with the package) and warm (with the
+  trained models cached, as a reader has them from the second run on), beside the cold times
+  measured before the speed-up (issue 14), and the totals;
 - the training throughput of `vae_utils.fit` on a 784-400-20 MLP VAE over Fashion-MNIST, next to a
   minimal plain PyTorch loop of the same model in the same run, and as a fraction of the float32
   matmul FLOP/s this CPU reaches on the same layer shapes;

@@ -1,7 +1,7 @@
 """Estimate the test log-likelihood of the shipped Bernoulli VAE with k = 5000 importance samples.
 
-    python scripts/evaluate_bernoulli_vae.py                 # about 10 minutes on 2 CPU cores
-    python scripts/evaluate_bernoulli_vae.py --prior vamp    # the VampPrior model
+    python scripts/evaluate_bernoulli_vae.py                 # about 7 minutes on 2 CPU cores
+    python scripts/evaluate_bernoulli_vae.py --prior vamp    # the VampPrior model, 9 minutes
 
 The protocol of Burda et al. (2015), as in the density-estimation tables (e.g. Norouzi et al.
 2020): the 10,000 test images binarised once (here with seed 0), and for each image the bound

@@ -4,8 +4,8 @@
     python scripts/train_bernoulli_vae.py --epochs 2 --limit 1000 --output /tmp/check.safetensors
     python scripts/train_bernoulli_vae.py --prior vamp   # the VampPrior model, same settings
 
-Writes ``vae_utils/weights/bernoulli_vae.safetensors`` (weights, no pickle, with the training
-settings and loss history as metadata) and prints its SHA-256, which goes into
+Writes ``vae_utils/weights/bernoulli_vae.safetensors`` (weights in half precision, no pickle,
+with the training settings and loss history as metadata) and prints its SHA-256, which goes into
 ``vae_utils.bernoulli.SHIPPED_SHA256``. Then run ``scripts/evaluate_bernoulli_vae.py``. With
 ``--prior vamp`` the prior is a VampPrior (Tomczak and Welling 2018) over ``--pseudo-inputs``
 learned pseudo-inputs, which start as that many training images; the weights go to
@@ -120,9 +120,8 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     minutes = (time.perf_counter() - start) / 60
-    vu.save_weights(
-        model, args.output, {"settings": settings, "history": history, "minutes": minutes}
-    )
+    metadata = {"settings": settings, "history": history, "minutes": minutes, "dtype": "float16"}
+    vu.save_weights(model, args.output, metadata, dtype=torch.float16)  # half the repository's MB
     digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
     print(f"trained in {minutes:.1f} min; last epoch's loss {history[-1]:.2f} nats")
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.2f} MB), sha256 {digest}")

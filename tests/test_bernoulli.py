@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from vae_utils.bernoulli import (
     SHIPPED_WEIGHTS,
+    VAMPPRIOR_WEIGHTS,
     BernoulliVAE,
     bernoulli_log_likelihood,
     bernoulli_negative_elbo,
@@ -113,6 +115,9 @@ def test_the_shipped_record_holds_the_training_metadata_and_the_evaluation():
     assert record["training"]["minutes"] > 0 and len(record["training"]["history"]) > 0
     assert record["evaluation"]["elbo_nats"] < record["evaluation"]["log_likelihood_nats"] < 0
     assert record["evaluation"]["num_samples"] >= 1000
+    for path in (SHIPPED_WEIGHTS, VAMPPRIOR_WEIGHTS):  # half precision: 3.6 MB, not 7.1
+        assert read_metadata(path)["dtype"] == "float16"
+        assert {t.dtype for t in load_file(str(path)).values()} == {torch.float16}
 
 
 def test_the_bernoulli_likelihood_is_the_models_own_method():
@@ -148,6 +153,9 @@ def test_training_script_reproduces_its_weights_on_a_cheap_setting(tmp_path):
     for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
         assert torch.equal(x, y), name  # same seed, same settings: the same weights
     assert len(metadata["history"]) == 2 and metadata["settings"]["limit"] == 200
+    # stored in half precision, as the shipped files are
+    assert metadata["dtype"] == "float16"
+    assert {t.dtype for t in load_file(str(first)).values()} == {torch.float16}
 
 
 def test_shipped_weights_were_made_with_the_scripts_defaults():

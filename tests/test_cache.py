@@ -47,6 +47,22 @@ def test_weights_round_trip_through_a_safetensors_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temporary left
 
 
+def test_weights_stored_in_half_precision_load_back_rounded_into_float32(tmp_path):
+    torch.manual_seed(0)
+    model = VAE(10, (6,), 2)
+    path = tmp_path / "model.safetensors"
+    save_weights(model, path, {}, dtype=torch.float16)
+    with safe_open(str(path), framework="pt") as handle:
+        assert {handle.get_tensor(name).dtype for name in handle.keys()} == {torch.float16}
+    other = VAE(10, (6,), 2)
+    load_weights(other, path)
+    for name, t in model.state_dict().items():
+        loaded = other.state_dict()[name]
+        assert loaded.dtype == torch.float32
+        assert torch.equal(loaded, t.half().float())  # each weight rounded, nothing else
+        assert not torch.equal(loaded, t)  # float16 keeps 11 significant bits, not 24
+
+
 def test_load_weights_refuses_a_model_of_another_shape(tmp_path):
     save_weights(VAE(10, (6,), 2), tmp_path / "m.safetensors", {})
     with pytest.raises(ValueError, match="do not fit this VAE"):

@@ -25,12 +25,12 @@ from vae_utils.priors import VampPrior
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
-SHIPPED_SHA256 = "75411e801feed36ce3901024a49def29faf7dd48e6c32068261eca330704aa2c"
+SHIPPED_SHA256 = "10345af853d8def58f64c94e75c6e1008777ef076ec5b8a4347a25b54bb498bd"
 # Its test log-likelihood, written by scripts/evaluate_bernoulli_vae.py.
 SHIPPED_RESULT = SHIPPED_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
 # The same model with a VampPrior: scripts/train_bernoulli_vae.py --prior vamp.
 VAMPPRIOR_WEIGHTS = SHIPPED_WEIGHTS.with_name("vampprior_vae.safetensors")
-VAMPPRIOR_SHA256 = "35928d2febf718bc7edbdb3c2234447e19f2116c4986dd09f47e8e3ec4296ec5"
+VAMPPRIOR_SHA256 = "8b39ca8b08214be22b1e9161d5f955dd3f1c942d8a925479c28190020f27aedb"
 VAMPPRIOR_RESULT = SHIPPED_WEIGHTS.with_name("vampprior_vae_test_ll.json")
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -95,14 +96,23 @@ def _with_imports(names: Iterable[str]) -> set[str]:
     return found
 
 
-def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:
+def save_weights(
+    model: nn.Module,
+    path: str | Path,
+    metadata: Mapping[str, Any],
+    dtype: torch.dtype | None = None,
+) -> None:
     """Write ``model``'s weights and a JSON-able ``metadata`` dict to a safetensors file.
 
-    The file is written to a temporary name and renamed, so a crash never leaves half a file.
+    ``dtype`` stores the floating-point weights in another precision (``torch.float16`` halves a
+    float32 file; :func:`load_weights` gives them back in the model's own dtype). The file is
+    written to a temporary name and renamed, so a crash never leaves half a file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    if dtype is not None:
+        tensors = {name: t.to(dtype) if t.is_floating_point() else t for name, t in tensors.items()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_file(tensors, str(tmp), metadata={"json": json.dumps(dict(metadata), sort_keys=True)})
@@ -195,6 +205,17 @@ def load_shipped(
     return load_cached(model, key, directory)
 
 
+def load_known(
+    model: nn.Module, key: Mapping[str, Any], directory: str | Path | None = None
+) -> History | None:
+    """:func:`load_shipped` (with the default ``directory``, unless ``$VAE_UTILS_SHIPPED`` is
+    ``0``), else :func:`load_cached`: the weights of a run done before, or ``None``."""
+    history = None
+    if directory is None and os.environ.get(SHIPPED_ENV_VAR, "1") != "0":
+        history = load_shipped(model, key)
+    return history if history is not None else load_cached(model, key, directory)
+
+
 def save_trained(
     model: nn.Module,
     key: Mapping[str, Any],
@@ -230,10 +251,7 @@ def load_or_train(
     Returns:
         The loss history, from the cache or from ``train``.
     """
-    use_shipped = directory is None and os.environ.get(SHIPPED_ENV_VAR, "1") != "0"
-    history = load_shipped(model, key) if use_shipped else None
-    if history is None:
-        history = load_cached(model, key, directory)
+    history = load_known(model, key, directory)
     if history is None:
         history = train(model)
         save_trained(model, key, history, directory)

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from vae_utils._checks import check_positive_number
-from vae_utils.cache import code_fingerprint, load_cached, load_or_train, save_trained
+from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_trained
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
@@ -362,8 +362,9 @@ def train_vae_sweep(
     """One :func:`train_vae` model per loss weight in ``C_values``, trained together or loaded.
 
     Each model is the one :func:`train_vae` gives for its ``C`` (the same initial weights, batches
-    and noise, the same cache entry), but those not in the cache train side by side as one batched
-    model (:func:`vae_utils.fit_together`), about twice as fast as one after another on 2 CPU cores.
+    and noise, the same cache entry), but those neither shipped nor cached train side by side as one
+    batched model (:func:`vae_utils.fit_together`), about twice as fast as one after another on 2
+    CPU cores.
 
     Args:
         x: ``(n, 784)`` training images.
@@ -388,7 +389,7 @@ def train_vae_sweep(
         set_seed(config.seed)  # as train_or_load: every model starts from its own seeded weights
         model = build()
         keys.append(run_key(model, x, loss_fn, key, config))
-        if load_cached(model, keys[-1], directory) is None:
+        if load_known(model, keys[-1], directory) is None:
             missing.append(len(models))
         models.append(model)
     if missing:
