@@ -37,9 +37,9 @@ from safetensors.torch import load_file, save_file
 import vae_utils as vu
 from vae_utils.cache import CACHE_ENV_VAR, SHIPPED_ENV_VAR, SHIPPED_WEIGHTS
 
-# name -> {chapter: the lines of that chapter that make the run}. The first chapter's lines are
-# executed, with `vu` and `x_train` (the training split) defined; the other chapters make the same
-# call in their own words, and load the same weights.
+# name -> {chapter: the statements of that chapter that make the run, verbatim}. The first
+# chapter's are executed, with `vu` and `x_train` (the training split) defined; the other chapters
+# make the same call in their own words, and load the same weights.
 RUNS: dict[str, dict[str, list[str]]] = {
     "the 2-D autoencoder": {
         chapter: ["vu.train_autoencoder(x_train, latent_dim=2, hidden_dims=(256,))"]
@@ -52,6 +52,32 @@ RUNS: dict[str, dict[str, list[str]]] = {
         ],
         "06_pitfalls": ["vu.train_vae(x_train, C=0.5, latent_dim=2, hidden_dims=(256,))"],
         "08_conditional_vae": ["vu.train_vae(x_train, C=0.5)"],
+    },
+    "chapter 5's linear VAE, which chapter 10 reuses": {
+        "05_mathematics": [
+            'x_train, y_train = vu.load_fashion_mnist("train", limit=10_000)',
+            "latent_dim = 2",
+            "ppca = vu.fit_ppca(x_train, latent_dim)",
+            "c_star = ppca.noise_variance",
+            """vu.train_vae(
+    x_train,
+    C=1 / (2 * c_star),  # eq. (eq-c-from-variance)
+    latent_dim=latent_dim,
+    linear=True,
+    config=vu.TrainConfig(num_epochs=30, batch_size=128, lr=1e-2),
+)""",
+        ],
+        "10_log_likelihood": [
+            "x_train_small = x_train[:10_000]",
+            "c_star = vu.fit_ppca(x_train_small, latent_dim=2).noise_variance",
+            """vu.train_vae(  # the model of the maths chapter (cached)
+    x_train_small,
+    C=1 / (2 * c_star),
+    latent_dim=2,
+    linear=True,
+    config=vu.TrainConfig(num_epochs=30, batch_size=128, lr=1e-2),
+)""",
+        ],
     },
     "four VAEs of chapter 4's sweep, which chapters 10 and 13 reuse": {
         "10_log_likelihood": [

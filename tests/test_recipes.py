@@ -162,3 +162,20 @@ def test_remedy_recipe_caches_its_per_step_curves_with_the_weights(tmp_path, mon
         assert torch.equal(a, b)
     with pytest.raises(pytest.fail.Exception, match="trained again"):  # another remedy trains
         train(warmup_steps=3)
+
+
+def test_a_loss_weight_computed_from_data_keeps_its_key_across_last_bit_rounding():
+    # chapter 5's C = 1 / (2 c*): c* came out as 0.04636339377381921 at one torch thread and
+    # 0.046363393773819206 at two, on the same data
+    x = torch.rand(8, 6)
+    model = recipes.VAE(6, (4,), 2)
+
+    def key(C: float) -> dict:
+        return recipes.run_key(model, x, recipes.vae_objective, {"C": C}, TrainConfig())
+
+    one_thread, two_threads = 1 / (2 * 0.04636339377381921), 1 / (2 * 0.046363393773819206)
+    assert one_thread != two_threads
+    assert key(one_thread) == key(two_threads)
+    assert key(one_thread)["C"] == 10.7843701529
+    assert key(10.78437015) != key(10.78437016)  # a different weight is a different run
+    assert key(10)["C"] == 10 and isinstance(key(10)["C"], int)  # ints as they are

@@ -60,6 +60,13 @@ def data_fingerprint(x: torch.Tensor) -> str:
     return fingerprint
 
 
+def _key_value(value: Any) -> Any:
+    """A float to 12 significant digits, other values as they are: a setting computed from data
+    (chapter 5's C = 1 / (2 c*)) rounds differently in its last bits at another thread count, and
+    the run must keep its key (and its shipped weights) there."""
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
 def run_key(
     model: nn.Module,
     x: torch.Tensor,
@@ -68,13 +75,14 @@ def run_key(
     config: TrainConfig,
     labels: torch.Tensor | None = None,
 ) -> dict[str, Any]:
-    """The cache key of a training run: ``key`` (what defines the model and its loss), the config
-    (its seed shifted), fingerprints of the data and labels, and of the code that trains
-    (:func:`vae_utils.code_fingerprint`). Change any of them and the model is trained again."""
+    """The cache key of a training run: ``key`` (what defines the model and its loss; its floats
+    to 12 significant digits), the config (its seed shifted), fingerprints of the data and labels,
+    and of the code that trains (:func:`vae_utils.code_fingerprint`). Change any of them and the
+    model is trained again."""
     return {
         "data": data_fingerprint(x),
         **({"labels": data_fingerprint(labels)} if labels is not None else {}),
-        **key,
+        **{name: _key_value(value) for name, value in key.items()},
         **dataclasses.asdict(config),
         "seed": shifted_seed(config.seed),
         "code": code_fingerprint(model, loss_fn),  # retrain when the code that trains changes
