@@ -1,9 +1,11 @@
 """The trained models that several chapters share, each trained once and then loaded from the cache.
 
 A chapter calls e.g. ``train_vae(x_train, C=1.0)``; the first call trains (with a progress bar) and
-saves the weights under :func:`vae_utils.cache_root`, later calls in any chapter load them. Every
-recipe is the same template, :func:`train_or_load`: seed, build the model, then train it with
-:func:`vae_utils.fit` unless a run with the same key is cached.
+saves the weights under :func:`vae_utils.cache_root`, later calls in any chapter load them. The
+runs whose weights the course ships (``vae_utils/weights/course``, made by
+``scripts/train_course_models.py``) load those from the first call. Every recipe is the same
+template, :func:`train_or_load`: seed, build the model, then train it with :func:`vae_utils.fit`
+unless a run with the same key is shipped or cached.
 """
 
 from __future__ import annotations
