@@ -35,7 +35,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 import vae_utils as vu
-from vae_utils.cache import CACHE_ENV_VAR, SHIPPED_ENV_VAR, SHIPPED_WEIGHTS
+from vae_utils.cache import CACHE_ENV_VAR, SHIPPED_ENV_VAR, SHIPPED_WEIGHTS, floats_as
 
 # name -> {chapter: the statements of that chapter that make the run, verbatim}. The first
 # chapter's are executed, with `vu` and `x_train` (the training split) defined; the other chapters
@@ -126,7 +126,7 @@ def write_half_precision(source: Path, target: Path, details: dict) -> None:
     key and the loss history) and ``details`` of how they were made."""
     with safe_open(str(source), framework="pt") as handle:
         metadata = json.loads(handle.metadata()["json"])
-    tensors = {name: t.to(torch.float16) for name, t in load_file(str(source)).items()}
+    tensors = floats_as(load_file(str(source)), torch.float16)
     metadata["shipped"] = details
     save_file(tensors, str(target), metadata={"json": json.dumps(metadata, sort_keys=True)})
 

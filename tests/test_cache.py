@@ -138,3 +138,11 @@ def test_the_fingerprint_covers_the_model_the_loss_and_the_training_loop():
     )  # args: in the key
     assert code_fingerprint(ConvVAE(2), partial(vae_objective, C=1.0)) != vae  # conv.py joins
     assert len(vae) == 16 and int(vae, 16) >= 0
+
+
+def test_floats_as_converts_floating_point_tensors_and_keeps_integer_buffers():
+    tensors = {"weight": torch.randn(3, 2), "count": torch.tensor(7, dtype=torch.int64)}
+    converted = vae_utils.cache.floats_as(tensors, torch.float16)
+    assert converted["weight"].dtype == torch.float16
+    assert torch.equal(converted["weight"], tensors["weight"].half())
+    assert converted["count"].dtype == torch.int64 and converted["count"].item() == 7

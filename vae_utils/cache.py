@@ -96,6 +96,12 @@ def _with_imports(names: Iterable[str]) -> set[str]:
     return found
 
 
+def floats_as(tensors: Mapping[str, torch.Tensor], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """``tensors`` with the floating-point ones in ``dtype``; integer buffers (counters, indices)
+    as they are."""
+    return {name: t.to(dtype) if t.is_floating_point() else t for name, t in tensors.items()}
+
+
 def save_weights(
     model: nn.Module,
     path: str | Path,
@@ -112,7 +118,7 @@ def save_weights(
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     if dtype is not None:
-        tensors = {name: t.to(dtype) if t.is_floating_point() else t for name, t in tensors.items()}
+        tensors = floats_as(tensors, dtype)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_file(tensors, str(tmp), metadata={"json": json.dumps(dict(metadata), sort_keys=True)})
