@@ -46,6 +46,29 @@ def test_hidden_checks_are_hidden_named_claims_and_there_are_at_least_three(path
     assert checks >= 3, f"{path.name} has {checks} hidden checks"
 
 
+HIDDEN_IN_THE_BOOK = {"remove-cell", "hide-input"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_a_cell_hidden_in_the_book_is_collapsed_in_jupyter_and_colab(path):
+    """A learner's notebook reads like the book: what the HTML hides (checks, the install cell,
+    plotting code) is collapsed in JupyterLab and Notebook 7 (``jupyter.source_hidden``) and shown
+    as a one-line form title on Colab (``cellView: form`` and a first line ``# @title ...``, as Colab writes it)."""
+    for index, cell in enumerate(_code_cells(path)):
+        if not HIDDEN_IN_THE_BOOK & set(_tags(cell)):
+            continue
+        source = "".join(cell["source"])
+        where = f"{path.name}, code cell {index}:\n{source[:200]}"
+        fix = (
+            'add "jupyter": {"source_hidden": true} and "cellView": "form" to its metadata, '
+            "and a first line '# @title What the cell does'"
+        )
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, f"{fix}: {where}"
+        assert cell["metadata"].get("cellView") == "form", f"{fix}: {where}"
+        title = re.match(r"# @title (\S.{5,80})$", source.splitlines()[0])
+        assert title, f"{fix} (a title of 6 to 80 characters): {where}"
+
+
 GLUE_ROLE = re.compile(r"\{glue:(?:text|md)\}`([^`:]+)")
 GLUE_CALL = re.compile(r"vu\.glue\(\s*[\"']([^\"']+)[\"']")
 
