@@ -2,8 +2,9 @@
 #   make book   build the HTML book into _build/html
 #   make test   lint, strict book build, unit tests, doctests and every notebook (nbval)
 #   make bench  build the book, then print a table of what the course costs (benchmarks/bench.py)
-#   make robustness  every chapter over 3 seeds x torch threads 1 and 2, each with an empty cache,
-#               and a table of every claim's margin (scripts/check_robustness.py; about half an hour)
+#   make robustness  every chapter for seed shifts 0, 1, 2 x torch threads 1, 2 (six runs),
+#               each from an empty cache, and a table of every claim's margin
+#               (scripts/check_robustness.py)
 #   make clean  remove _build (including the notebook execution cache)
 
 SHELL := /bin/bash
@@ -48,7 +49,8 @@ $(INSTALLED): requirements.txt requirements-dev.txt $(CONSTRAINTS) pyproject.tom
 	touch $@
 
 # A reader's Colab runtime, as far as widgets go (requirements-widgets7.txt): ipywidgets 7.7.1.
-# The course goes in last, installed as a chapter's first cell installs it; it must keep 7.7.1.
+# The course goes in last, from this tree (`pip install -e .`; a chapter's first cell installs it
+# from GitHub, with the same dependency ranges); the install must keep ipywidgets at 7.7.1.
 VENV7 := .venv-widgets7
 INSTALLED7 := $(VENV7)/.installed
 $(INSTALLED7): requirements-widgets7.txt pyproject.toml
