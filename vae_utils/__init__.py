@@ -1,6 +1,7 @@
 """Code for the course *Understanding Variational Autoencoders*: data, models, losses, training,
 plots and a cache for weights. The notebooks narrate; this package computes."""
 
+from vae_utils import exercises  # vu.exercises.check("kl_to_standard_normal", my_kl)
 from vae_utils.bernoulli import (
     BernoulliVAE,
     bernoulli_log_likelihood,
@@ -147,6 +148,7 @@ __all__ = [
     "effective_sample_size",
     "elbo",
     "elbo_surgery",
+    "exercises",
     "figure_to_png",
     "fit",
     "fit_code_prior",
