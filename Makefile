@@ -67,9 +67,11 @@ vendor: $(VENDORED)
 # MathJax: keep the one combined component the book loads (tex-mml-chtml.js) with what it loads
 # lazily (TeX extensions, CHTML fonts, menu, accessibility); drop the other builds, SVG, Node parts.
 # ipywidgets: embed-amd.js (with its icon fonts) and require.js, as myst-nb's defaults but local.
+# tar is given plain member names, never patterns: GNU tar needs --wildcards for a pattern and
+# macOS's bsdtar refuses that option, so the files of package/dist are picked by the shell instead.
 $(VENDORED):
 	rm -rf $(VENDOR)/npm $(VENDOR)/html $(VENDOR)/.vendored-*
-	mkdir -p $(VENDOR)/npm $(VENDOR_HTML)/jupyter-widgets $(VENDOR_HTML)/requirejs
+	mkdir -p $(VENDOR)/npm/widgets $(VENDOR_HTML)/jupyter-widgets $(VENDOR_HTML)/requirejs
 	cd $(VENDOR)/npm && npm pack --silent mathjax@$(MATHJAX_VERSION) \
 		@jupyter-widgets/html-manager@$(WIDGETS_HTML_MANAGER_VERSION) requirejs@$(REQUIREJS_VERSION)
 	tar -xzf $(VENDOR)/npm/mathjax-$(MATHJAX_VERSION).tgz -C $(VENDOR)/npm package/es5
@@ -77,9 +79,10 @@ $(VENDORED):
 	find $(VENDOR_HTML)/mathjax -maxdepth 1 -name '*.js' ! -name tex-mml-chtml.js -delete
 	rm -rf $(VENDOR_HTML)/mathjax/adaptors $(VENDOR_HTML)/mathjax/output/svg*
 	tar -xzf $(VENDOR)/npm/jupyter-widgets-html-manager-$(WIDGETS_HTML_MANAGER_VERSION).tgz \
-		-C $(VENDOR_HTML)/jupyter-widgets --strip-components=2 --wildcards \
-		'package/dist/embed-amd.js' 'package/dist/*.woff*' 'package/dist/*.ttf' \
-		'package/dist/*.eot' 'package/dist/*.svg'
+		-C $(VENDOR)/npm/widgets --strip-components=2 package/dist
+	cd $(VENDOR)/npm/widgets && mv embed-amd.js *.woff* *.ttf *.eot *.svg \
+		$(abspath $(VENDOR_HTML))/jupyter-widgets/
+	rm -rf $(VENDOR)/npm/widgets
 	tar -xzf $(VENDOR)/npm/requirejs-$(REQUIREJS_VERSION).tgz -C $(VENDOR_HTML)/requirejs \
 		--strip-components=1 package/require.js
 	touch $@

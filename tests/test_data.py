@@ -10,10 +10,15 @@ import gzip
 import hashlib
 import http.server
 import io
+import os
 import re
 import socket
+import stat
 import threading
+import time
+import tracemalloc
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -34,6 +39,7 @@ from vae_utils.data import (
 )
 
 NAME = "train-images-idx3-ubyte.gz"  # the name a test file is stored and served under
+DEFAULT_BASE_URLS = data.BASE_URLS  # read before the fixtures below replace them
 
 
 def idx_bytes(array: np.ndarray, magic: int | None = None) -> bytes:
@@ -275,6 +281,139 @@ def test_download_interrupted_mid_stream_leaves_nothing_behind(tmp_path, monkeyp
     assert listing(destination.parent) == []  # ... and it was removed
 
 
+def test_https_comes_first_and_plain_http_only_as_a_checked_fallback():
+    assert DEFAULT_BASE_URLS[0].startswith("https://")
+    plain = [url for url in DEFAULT_BASE_URLS if not url.startswith("https://")]
+    assert plain == list(DEFAULT_BASE_URLS[len(DEFAULT_BASE_URLS) - len(plain) :])  # last
+
+
+def test_a_download_larger_than_announced_limit_stops_and_leaves_nothing(
+    tmp_path, server, monkeypatch
+):
+    base_url, served = server
+    sha256 = write_gz(served / NAME, idx_bytes(small_images()))
+    size = (served / NAME).stat().st_size
+    monkeypatch.setattr(data, "MAX_DOWNLOAD_BYTES", size - 1)
+    destination = tmp_path / "cache" / NAME
+    expected = rf"too large: the server announces {size:,} bytes, more than MAX_DOWNLOAD_BYTES"
+    with pytest.raises(DownloadError, match=expected):
+        download([base_url + NAME], destination, sha256)
+    assert listing(destination.parent) == []
+    monkeypatch.setattr(data, "MAX_DOWNLOAD_BYTES", size)  # exactly the limit is fine
+    download([base_url + NAME], destination, sha256)
+    assert listing(destination.parent) == [NAME]
+
+
+def test_a_download_without_a_length_stops_at_the_limit_and_leaves_nothing(tmp_path, monkeypatch):
+    limit = 3 * (1 << 20)
+    monkeypatch.setattr(data, "MAX_DOWNLOAD_BYTES", limit)
+    destination = tmp_path / "cache" / NAME
+    sent = []
+
+    class EndlessResponse(io.RawIOBase):
+        """Sends zeros for ever, and no Content-Length."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.headers: dict[str, str] = {}
+
+        def read(self, size: int | None = -1) -> bytes:
+            sent.append(size)
+            return b"\0" * size
+
+        def __exit__(self, *args: object) -> None:
+            pass
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: EndlessResponse())
+    with pytest.raises(DownloadError, match=r"too large: [\d,]+ bytes received so far"):
+        download(["https://127.0.0.1/never-contacted"], destination, _sha256(b"unused"))
+    assert len(sent) == 4  # stopped at the first chunk past the limit
+    assert listing(destination.parent) == []
+
+
+def test_a_malformed_content_length_is_ignored_and_the_file_still_checked(tmp_path, monkeypatch):
+    payload = gzip.compress(idx_bytes(SMALL_LABELS))
+
+    class Response(io.BytesIO):
+        def __init__(self) -> None:
+            super().__init__(payload)
+            self.headers = {"Content-Length": "lots"}
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Response())
+    destination = tmp_path / NAME
+    download(["https://127.0.0.1/never-contacted"], destination, _sha256(idx_bytes(SMALL_LABELS)))
+    np.testing.assert_array_equal(read_idx(destination), SMALL_LABELS)
+
+
+def _gzip_bomb(num_bytes: int) -> bytes:
+    """Gzip data of ``num_bytes`` zeros after an IDX header, compressed chunk by chunk: about
+    a thousandth of its size."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: with a gzip header
+    header = idx_bytes(np.zeros((0, 28, 28), np.uint8))
+    parts = [compressor.compress(header)]
+    chunk = b"\0" * (1 << 20)
+    parts += [compressor.compress(chunk) for _ in range(num_bytes // len(chunk))]
+    return b"".join([*parts, compressor.flush()])
+
+
+def test_read_idx_stops_a_gzip_bomb_at_the_limit_without_inflating_it(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(_gzip_bomb(64 << 20))
+    assert path.stat().st_size < 100_000  # 64 MiB of zeros
+    assert len(gzip.decompress(path.read_bytes())) > 64 << 20  # an independent check
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 2 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CorruptFileError, match=r"bomb.gz: decompresses to more than"):
+            read_idx(path, None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # not 64 MiB: it was inflated chunk by chunk and stopped
+
+
+def test_a_downloaded_gzip_bomb_is_refused_and_leaves_nothing(tmp_path, server, monkeypatch):
+    base_url, served = server
+    (served / NAME).write_bytes(_gzip_bomb(8 << 20))
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 1 << 20)
+    destination = tmp_path / "cache" / NAME
+    with pytest.raises(DownloadError, match=r"decompresses to more than MAX_IDX_BYTES"):
+        download([base_url + NAME], destination, _sha256(b"unused"))
+    assert listing(destination.parent) == []
+
+
+def test_the_limits_sit_a_little_above_the_largest_real_file():
+    largest_idx = 16 + 60_000 * 28 * 28  # the train images: a 16-byte header, then the pixels
+    assert largest_idx < data.MAX_IDX_BYTES < 1.1 * largest_idx
+    largest_gzip = 26_421_880  # the official train-images-idx3-ubyte.gz
+    assert largest_gzip < data.MAX_DOWNLOAD_BYTES < 1.2 * largest_gzip
+
+
+def test_a_download_deletes_old_temporary_files_and_keeps_fresh_ones(tmp_path, server):
+    base_url, served = server
+    sha256 = write_gz(served / NAME, idx_bytes(SMALL_LABELS))
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    killed = folder / f".{NAME}.k1ll3d.part"  # what a SIGKILL mid-download leaves
+    live = folder / f".{NAME}.l1v3.part"  # another process, downloading right now
+    for path, age in ((killed, 3600), (live, 60)):
+        path.write_bytes(b"half a file")
+        os.utime(path, (time.time() - age, time.time() - age))
+    download([base_url + NAME], folder / NAME, sha256)
+    assert listing(folder) == sorted([live.name, NAME])
+
+
+def test_a_downloaded_file_is_readable_by_everyone_whatever_the_umask(tmp_path, server):
+    base_url, served = server
+    sha256 = write_gz(served / NAME, idx_bytes(SMALL_LABELS))
+    previous = os.umask(0o077)
+    try:
+        download([base_url + NAME], tmp_path / NAME, sha256)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / NAME).stat().st_mode) == 0o644
+
+
 # --- find_or_download --------------------------------------------------------------------------
 
 
@@ -288,13 +427,15 @@ def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     return system_dir, tmp_path / "cache-root" / "fashion-mnist"
 
 
-def test_find_or_download_offline_says_how_to_get_the_data(folders):
+def test_find_or_download_offline_says_how_to_get_the_data(folders, refused_url):
     system_dir, cache_dir = folders
     with pytest.raises(DownloadError, match="sudo apt-get install dataset-fashion-mnist") as caught:
         find_or_download(NAME, _sha256(b"anything"))
     message = str(caught.value)
     assert NAME in message and "refused" in message
-    assert f"by hand from {data.BASE_URLS[0]} into {cache_dir}" in message
+    https = "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"
+    assert f"by hand from {https} into {cache_dir}" in message  # not the http mirror
+    assert data.BASE_URLS == (refused_url,)  # the URL tried, here an http one, is not named
     assert "VAE_UTILS_CACHE" in message
     assert listing(cache_dir) == [] and listing(system_dir) == []
 

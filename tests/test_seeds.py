@@ -16,6 +16,7 @@ from vae_utils import (
     train_autoencoder,
 )
 from vae_utils.losses import autoencoder_objective
+from vae_utils.seeds import shifted_seed
 
 
 def test_without_the_variable_seeds_are_used_as_given(monkeypatch):
@@ -86,3 +87,41 @@ def test_a_shift_that_is_not_an_int_is_refused(monkeypatch, text):
 def test_a_negative_seed_is_refused():
     with pytest.raises(ValueError, match="seed must be an int >= 0"):
         generator(-1)
+
+
+def test_the_largest_seed_numpy_takes_is_accepted_and_the_next_refused(monkeypatch):
+    monkeypatch.delenv("VAE_UTILS_SEED_SHIFT", raising=False)
+    np.random.seed(2**32 - 1)  # noqa: NPY002 -- NumPy's own limit, independently of vae_utils
+    with pytest.raises(ValueError):
+        np.random.seed(2**32)  # noqa: NPY002
+    set_seed(2**32 - 1)
+    assert torch.equal(
+        torch.rand(3, generator=generator(2**32 - 1)),
+        torch.rand(3, generator=torch.Generator().manual_seed(2**32 - 1)),
+    )
+    for seed in (2**32, 2**64):
+        with pytest.raises(ValueError, match=rf"seed must be at most 2\*\*32 - 1 .*got {seed}"):
+            set_seed(seed)
+        with pytest.raises(ValueError, match=r"seed must be at most .*; try seed=0"):
+            generator(seed)
+
+
+@pytest.mark.parametrize("text", ["-1", " -3 "])
+def test_a_negative_shift_is_refused(monkeypatch, text):
+    monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", text)
+    expected = rf"VAE_UTILS_SEED_SHIFT must be an integer >= 0, got '{text.strip()}'.*unset it"
+    with pytest.raises(ValueError, match=expected):
+        set_seed(5)  # 5 - 1 >= 0, but every chapter's seed 0 would fail
+    with pytest.raises(ValueError, match=expected):
+        seed_shift()
+
+
+def test_a_shift_that_takes_a_seed_past_numpys_limit_is_refused(monkeypatch):
+    monkeypatch.setenv("VAE_UTILS_SEED_SHIFT", "2")
+    assert shifted_seed(2**32 - 3) == 2**32 - 1
+    expected = (
+        r"seed 4294967294 shifted by VAE_UTILS_SEED_SHIFT=2 is 4294967296, more than "
+        r"2\*\*32 - 1 = 4294967295 .*use a smaller seed or a smaller VAE_UTILS_SEED_SHIFT"
+    )
+    with pytest.raises(ValueError, match=expected):
+        generator(2**32 - 2)

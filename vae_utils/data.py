@@ -10,7 +10,9 @@ The files are looked for in this order:
 Every file is checked before it is used: it must be complete gzip data, start with an IDX header
 that matches its size, and its decompressed bytes must have the SHA-256 in ``FILES``. We hash the
 decompressed bytes because Debian recompressed the files: their gzip bytes differ from the official
-ones, their contents do not.
+ones, their contents do not. A download larger than ``MAX_DOWNLOAD_BYTES``, or a file that
+decompresses to more than ``MAX_IDX_BYTES``, is refused as soon as it passes the limit, before it
+can fill the memory or the disk.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from tqdm import tqdm
 
 from vae_utils._checks import is_int
 from vae_utils._progress import show_progress
-from vae_utils.cache import cache_root
+from vae_utils.cache import STALE_TEMPORARY_AGE_S, cache_root, remove_stale_temporaries
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
@@ -49,9 +51,12 @@ CLASS_NAMES: tuple[str, ...] = (
 
 SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
 CACHE_SUBDIR = "fashion-mnist"  # inside cache_root()
+HTTPS_BASE_URL = "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"
 BASE_URLS: tuple[str, ...] = (  # tried in order; a file's URL is base + file name
+    HTTPS_BASE_URL,
+    # Zalando's mirror, tried last: plain http (this website endpoint has no https). Every file's
+    # SHA-256 is checked, so a changed file is refused whichever way it came.
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-    "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/",
 )
 # split -> {"images" | "labels": (file name, SHA-256 of the *decompressed* IDX bytes)}
 FILES: dict[str, dict[str, tuple[str, str]]] = {
@@ -77,6 +82,11 @@ FILES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 DOWNLOAD_TIMEOUT_S = 30.0  # per blocking socket operation, not for the whole file
+# Limits a little above the largest real file, train-images-idx3-ubyte.gz: 26,421,880 bytes of
+# gzip (Debian's copy 26,421,856) holding 47,040,016 bytes of IDX (a 16-byte header and
+# 60,000 x 28 x 28 pixels). Anything larger is not Fashion-MNIST, and is refused as it arrives.
+MAX_DOWNLOAD_BYTES = 30_000_000
+MAX_IDX_BYTES = 48_000_000
 _CHUNK_BYTES = 1 << 20
 _IDX_MAGIC = {0x00000801: "labels", 0x00000803: "images"}  # unsigned bytes, 1 or 3 dimensions
 
@@ -102,8 +112,9 @@ def read_idx(path: Path, sha256: str | None = None) -> np.ndarray:
         Call ``.copy()`` on it to get one you can change.
 
     Raises:
-        CorruptFileError: truncated or invalid gzip data, bad magic number, a size that does not
-            match the header, or a checksum mismatch. The message names ``path``.
+        CorruptFileError: truncated or invalid gzip data, more than ``MAX_IDX_BYTES`` of it once
+            decompressed, bad magic number, a size that does not match the header, or a
+            checksum mismatch. The message names ``path``.
 
     Example:
         >>> labels = read_idx(SYSTEM_DIR / "t10k-labels-idx1-ubyte.gz")
@@ -115,13 +126,27 @@ def read_idx(path: Path, sha256: str | None = None) -> np.ndarray:
 
 def _read_idx(path: Path, sha256: str | None, source: str) -> np.ndarray:
     """:func:`read_idx`, naming ``source`` (a path or a URL) in its errors."""
+    chunks = []
+    size = 0
     with gzip.open(path, "rb") as file:  # a missing file raises FileNotFoundError here, unchanged
         try:
-            raw = file.read()
+            # chunk by chunk, so that a small file that inflates to gigabytes (a "gzip bomb")
+            # is stopped at MAX_IDX_BYTES instead of filling the memory
+            while chunk := file.read(_CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_IDX_BYTES:
+                    raise CorruptFileError(
+                        f"{source}: decompresses to more than MAX_IDX_BYTES = {MAX_IDX_BYTES:,} "
+                        "bytes, more than any Fashion-MNIST file holds (the largest, "
+                        "train-images-idx3-ubyte.gz, holds 47,040,016): not a Fashion-MNIST file"
+                    )
+                chunks.append(chunk)
         except EOFError as error:
             raise CorruptFileError(f"{source}: truncated gzip file ({error})") from error
         except (gzip.BadGzipFile, zlib.error) as error:
             raise CorruptFileError(f"{source}: not a valid gzip file ({error})") from error
+    raw = b"".join(chunks)
+    del chunks
 
     if len(raw) < 4:
         raise CorruptFileError(f"{source}: truncated IDX header ({len(raw)} bytes)")
@@ -159,8 +184,10 @@ def download(urls: Sequence[str], destination: Path, sha256: str) -> Path:
     """Download a gzipped IDX file, trying ``urls`` in order, and keep it only once verified.
 
     Each attempt writes to a temporary file in ``destination``'s folder, checks it with
-    :func:`read_idx` (gzip, header, size, checksum) and only then renames it to ``destination``,
-    so an interrupted or corrupt download never leaves a file behind.
+    :func:`read_idx` (gzip, header, size, checksum) and only then renames it to ``destination``
+    (readable by everyone, 0644), so an interrupted or corrupt download never leaves a file
+    behind. A download of more than ``MAX_DOWNLOAD_BYTES`` stops there. Temporary files that a
+    killed download left in that folder more than ``STALE_TEMPORARY_AGE_S`` ago are deleted.
 
     Args:
         urls: where to get the file, tried in order until one gives a verified copy.
@@ -171,10 +198,11 @@ def download(urls: Sequence[str], destination: Path, sha256: str) -> Path:
         ``destination``.
 
     Raises:
-        DownloadError: every URL failed (network error, cut-short or corrupt file); the message
-            lists each URL with its reason.
+        DownloadError: every URL failed (network error, cut-short, too large or corrupt file);
+            the message lists each URL with its reason.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(destination.parent, [".*.part"], STALE_TEMPORARY_AGE_S)
     failures = []
     for url in urls:
         try:
@@ -197,7 +225,9 @@ def _download_one(url: str, destination: Path, sha256: str) -> None:
             urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
         ):
             length = response.headers.get("Content-Length")
-            total = int(length) if length is not None else None
+            total = int(length) if length is not None and length.isdigit() else None
+            if total is not None and total > MAX_DOWNLOAD_BYTES:
+                raise DownloadError(_too_large(f"the server announces {total:,} bytes"))
             received = 0
             # shown in terminals and notebooks alike (a kernel's stderr is no tty); hidden under CI
             with tqdm(
@@ -209,8 +239,10 @@ def _download_one(url: str, destination: Path, sha256: str) -> None:
                 disable=not show_progress(None),
             ) as bar:
                 while chunk := response.read(_CHUNK_BYTES):
-                    file.write(chunk)
                     received += len(chunk)
+                    if received > MAX_DOWNLOAD_BYTES:  # a server that sends more than it said
+                        raise DownloadError(_too_large(f"{received:,} bytes received so far"))
+                    file.write(chunk)
                     bar.update(len(chunk))
         if total is not None and received != total:
             raise DownloadError(f"connection closed after {received} of {total} bytes")
@@ -219,6 +251,13 @@ def _download_one(url: str, destination: Path, sha256: str) -> None:
         os.replace(temp_path, destination)
     finally:
         temp_path.unlink(missing_ok=True)  # gone already after a successful os.replace
+
+
+def _too_large(size: str) -> str:
+    return (
+        f"too large: {size}, more than MAX_DOWNLOAD_BYTES = {MAX_DOWNLOAD_BYTES:,} (the largest "
+        "Fashion-MNIST file has 26,421,880 bytes): not a Fashion-MNIST file"
+    )
 
 
 def find_or_download(name: str, sha256: str) -> np.ndarray:
@@ -265,10 +304,15 @@ def find_or_download(name: str, sha256: str) -> np.ndarray:
             f"Fashion-MNIST file {name} is in neither {SYSTEM_DIR} nor {cache_dir}, and {error}\n"
             "To get the data, do one of:\n"
             "  - install the Debian/Ubuntu package: sudo apt-get install dataset-fashion-mnist\n"
-            f"  - download the four files ({names}) by hand from {BASE_URLS[0]} into {cache_dir}\n"
+            f"  - download the four files ({names}) by hand from {_manual_url()} into {cache_dir}\n"
             f"    (or put them in any folder FOLDER/{CACHE_SUBDIR} and set VAE_UTILS_CACHE=FOLDER)"
         ) from error
     return read_idx(cache_path, sha256)
+
+
+def _manual_url() -> str:
+    """Where to download the files by hand: the first https URL of ``BASE_URLS``."""
+    return next((url for url in BASE_URLS if url.startswith("https://")), HTTPS_BASE_URL)
 
 
 def _read_found_copy(path: Path, sha256: str, fix: str) -> np.ndarray:

@@ -17,31 +17,59 @@ import torch
 from vae_utils._checks import check_int
 
 SEED_SHIFT_ENV_VAR = "VAE_UTILS_SEED_SHIFT"
+MAX_SEED = 2**32 - 1  # the largest seed NumPy's np.random.seed accepts (torch's is larger)
 
 
 def seed_shift() -> int:
-    """The shift added to every seed: ``$VAE_UTILS_SEED_SHIFT`` as an int, 0 when unset."""
+    """The shift added to every seed: ``$VAE_UTILS_SEED_SHIFT`` as an int >= 0, 0 when unset.
+
+    Raises:
+        ValueError: the variable is not an integer, or is negative (seed 0 would become a
+            negative seed, which NumPy and PyTorch refuse).
+    """
     text = os.environ.get(SEED_SHIFT_ENV_VAR, "").strip()
     if not text:
         return 0
     try:
-        return int(text)
+        shift = int(text)
     except ValueError:
         raise ValueError(
             f"{SEED_SHIFT_ENV_VAR} must be an integer, got {text!r}; "
             f"unset it or try {SEED_SHIFT_ENV_VAR}=1"
         ) from None
+    if shift < 0:
+        raise ValueError(
+            f"{SEED_SHIFT_ENV_VAR} must be an integer >= 0, got {text!r}: seeds start at 0, and "
+            f"a negative shift would make them negative; unset it or try {SEED_SHIFT_ENV_VAR}=1"
+        )
+    return shift
 
 
 def shifted_seed(seed: int) -> int:
     """``seed`` plus :func:`seed_shift`: the seed that is really used.
+
+    Raises:
+        ValueError: ``seed`` is not an int in ``0..MAX_SEED`` (``2**32 - 1``, NumPy's largest
+            seed), or the shift takes it past ``MAX_SEED``.
 
     Example:
         >>> shifted_seed(3) == 3 + seed_shift()
         True
     """
     check_int("seed", seed, "try seed=0", minimum=0)
-    return seed + seed_shift()
+    if seed > MAX_SEED:
+        raise ValueError(
+            f"seed must be at most 2**32 - 1 = {MAX_SEED} (the largest seed NumPy accepts), "
+            f"got {seed}; try seed=0"
+        )
+    shift = seed_shift()
+    if seed + shift > MAX_SEED:
+        raise ValueError(
+            f"seed {seed} shifted by {SEED_SHIFT_ENV_VAR}={shift} is {seed + shift}, more than "
+            f"2**32 - 1 = {MAX_SEED} (the largest seed NumPy accepts); use a smaller seed or a "
+            f"smaller {SEED_SHIFT_ENV_VAR}"
+        )
+    return seed + shift
 
 
 def set_seed(seed: int) -> None:
