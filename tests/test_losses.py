@@ -78,13 +78,6 @@ def test_objectives_use_the_model_outputs():
     assert autoencoder_objective(linear, x).item() == pytest.approx(expected.item())
 
 
-@pytest.mark.parametrize("C", [0.0, -1.0, float("nan"), float("inf"), "1", True])
-def test_vae_loss_rejects_a_bad_loss_weight(C):
-    x = torch.zeros(2, 3)
-    with pytest.raises(ValueError, match="C must be a positive number"):
-        vae_loss(x, x, torch.zeros(2, 1), torch.zeros(2, 1), C)
-
-
 def test_losses_reject_wrong_shapes():
     with pytest.raises(ValueError, match=r"x and x_hat must both have shape \(batch, features\)"):
         reconstruction_error(torch.zeros(2, 3), torch.zeros(2, 4))
@@ -92,8 +85,6 @@ def test_losses_reject_wrong_shapes():
         reconstruction_error(torch.zeros(2, 28, 28), torch.zeros(2, 28, 28))
     with pytest.raises(ValueError, match="mu and log_var"):
         kl_to_standard_normal(torch.zeros(2, 3), torch.zeros(3, 3))
-    with pytest.raises(ValueError, match="same batch size"):
-        vae_loss(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4, 1), torch.zeros(4, 1), 1.0)
 
 
 def test_calibrated_objective_is_the_gaussian_negative_elbo_at_the_best_variance():

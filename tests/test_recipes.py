@@ -120,7 +120,7 @@ def test_sweep_rejects_bad_weights(C_values, tmp_path):
         recipes.train_vae_sweep(_data(), C_values, directory=tmp_path)
 
 
-@pytest.mark.parametrize("C", [0.0, -1.0, float("inf"), True])
+@pytest.mark.parametrize("C", [0.0, -1.0, float("nan"), float("inf"), "1", True])
 def test_recipes_reject_a_bad_loss_weight_before_training(C, tmp_path):
     with pytest.raises(ValueError, match="C must be a positive number"):
         train_vae(_data(), C, directory=tmp_path)

@@ -162,3 +162,38 @@ def autoencoder_objective_of_vae(model: VAE, x: torch.Tensor) -> torch.Tensor:
 def test_fit_together_rejects_models_that_cannot_be_stacked(models, loss_kwargs, message):
     with pytest.raises(ValueError, match=message):
         fit_together(models, _data(), vae_objective, loss_kwargs=loss_kwargs)
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        (
+            (_data() * 255).to(torch.uint8),
+            r"x must hold floats, got torch.uint8; .* x.float\(\) / 255",
+        ),
+        (_data().double(), r"x holds torch.float64 but the model's weights are torch.float32"),
+        (_data().index_put_((torch.tensor([3]),), torch.tensor(float("nan"))), "NaN or infinite"),
+        (_data().index_put_((torch.tensor([0]),), torch.tensor(float("inf"))), "NaN or infinite"),
+    ],
+)
+def test_fit_refuses_data_it_cannot_train_on_before_training(x, message):
+    model = Autoencoder(8, (4,), 2)
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    with pytest.raises(ValueError, match=message):
+        fit(model, x, autoencoder_objective, TrainConfig(num_epochs=1), progress=False)
+    assert all(torch.equal(before[name], value) for name, value in model.state_dict().items())
+
+
+def test_a_loss_that_diverges_stops_fit_with_the_epoch_and_what_to_try():
+    model = Autoencoder(8, (4,), 2)
+    calls = []
+
+    def loss_that_overflows_in_the_second_epoch(model, batch):
+        calls.append(1)
+        loss = autoencoder_objective(model, batch)
+        return loss * float("inf") if len(calls) > 4 else loss
+
+    config = TrainConfig(num_epochs=5, batch_size=64, lr=1e-3)  # 4 batches per epoch
+    with pytest.raises(FloatingPointError, match=r"in epoch 2; try a smaller lr than 0.001"):
+        fit(model, _data(), loss_that_overflows_in_the_second_epoch, config, progress=False)
+    assert not model.training  # left in evaluation mode, as after a finished fit

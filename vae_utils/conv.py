@@ -16,7 +16,8 @@ from vae_utils.models import BaseVAE
 
 
 class ConvVAE(BaseVAE):
-    """A VAE with convolutional encoder and decoder; ``encode``/``decode`` as in :class:`VAE`.
+    """A VAE with convolutional encoder and decoder; ``encode``/``decode`` as in :class:`VAE`
+    (defined in chapter 9, ``ch-conv-vae``).
 
     Args:
         latent_dim: size of ``z``.
@@ -51,8 +52,8 @@ class ConvVAE(BaseVAE):
             nn.Flatten(),  # (batch, 1, 28, 28) -> (batch, 784)
         )
         super().__init__(encoder, decoder, input_dim=784, latent_dim=latent_dim)
-        # convolution weights stored channels last: oneDNN then trains an epoch of the 32-D model
-        # in 6.15 s instead of 6.9 s on 2 CPU cores; results change only by float rounding
+        # convolution weights stored channels last, the layout oneDNN's CPU kernels run fastest;
+        # results change only by float rounding
         self.to(memory_format=torch.channels_last)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:

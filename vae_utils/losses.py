@@ -32,14 +32,14 @@ def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         tensor([4., 4., 4.])
     """
     check_same_shape("x", x, "x_hat", x_hat)
-    # mse_loss squares the differences in one pass and its gradient in another, where
-    # (x - x_hat).pow(2) takes three of each: a tenth of a training step of the course's VAEs
+    # mse_loss squares the differences in one pass, and its gradient in another, where
+    # (x - x_hat).pow(2) takes three of each
     return F.mse_loss(x_hat, x, reduction="none").sum(dim=1)
 
 
 def kl_to_standard_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """KL[N(mu, diag(exp(log_var))) || N(0, I)] in closed form, one value per example (eq.
-    ``eq-kl-closed-form``, chapter 3).
+    ``eq-kl-closed-form``; defined in chapter 3, ``ch-vae``).
 
     ``0.5 * sum(mu^2 + exp(log_var) - 1 - log_var)`` over the latent dimensions.
 
@@ -62,10 +62,12 @@ def vae_loss(
     x_hat: torch.Tensor,
     mu: torch.Tensor,
     log_var: torch.Tensor,
-    C: float | torch.Tensor,  # upper case: the book's loss weight, as scikit-learn's C
+    C: float | torch.Tensor,
 ) -> torch.Tensor:
-    """Batch mean of ``C * ||x - x_hat||^2 + KL[N(mu, sigma^2) || N(0, I)]`` (eq. ``eq-vae-loss``,
-    chapter 3).
+    """Batch mean of ``C * ||x - x_hat||^2 + KL[N(mu, sigma^2) || N(0, I)]`` (eq. ``eq-vae-loss``).
+
+    Defined in chapter 3 (``ch-vae``). ``C`` is not checked here, once per batch: the recipes
+    that take it (:func:`vae_utils.train_vae`, ...) refuse a weight that is not positive.
 
     Args:
         x, x_hat: ``(batch, input_dim)``.
@@ -76,26 +78,27 @@ def vae_loss(
 
     Returns:
         A scalar tensor.
+
+    Example:
+        >>> x = torch.ones(3, 4)
+        >>> vae_loss(x, torch.zeros(3, 4), torch.zeros(3, 2), torch.zeros(3, 2), C=0.5)
+        tensor(2.)
     """
-    if not isinstance(C, torch.Tensor):  # a tensor when vae_utils.fit_together trains a sweep
-        check_positive_number("C", C, "try C=1.0")
-    if len(mu) != len(x):
-        raise ValueError(
-            f"mu and x must have the same batch size, got {len(mu)} and {len(x)}; "
-            "pass the encoder outputs of this batch"
-        )
-    return (C * reconstruction_error(x, x_hat) + kl_to_standard_normal(mu, log_var)).mean()
+    reconstruction = reconstruction_error(x, x_hat)  # (batch,)
+    kl = kl_to_standard_normal(mu, log_var)  # (batch,)
+    return (C * reconstruction + kl).mean()
 
 
 def autoencoder_objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Training loss of an autoencoder on a batch ``x: (batch, input_dim)``: the squared error
     ``||x - model(x)||^2`` per image, averaged over the batch (a scalar; eq.
-    ``eq-autoencoder-objective``, chapter 2)."""
+    ``eq-autoencoder-objective``; defined in chapter 2, ``ch-autoencoders``)."""
     return reconstruction_error(x, model(x)).mean()
 
 
 def vae_objective(model: nn.Module, x: torch.Tensor, C: float | torch.Tensor) -> torch.Tensor:
-    """Training loss of a VAE on a batch: :func:`vae_loss` of the model's ``(x_hat, mu, log_var)``.
+    """Training loss of a VAE on a batch: :func:`vae_loss` of the model's ``(x_hat, mu, log_var)``
+    (defined in chapter 3, ``ch-vae``).
 
     Use ``functools.partial(vae_objective, C=...)`` to hand it to :func:`vae_utils.fit`.
     """

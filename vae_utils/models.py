@@ -81,7 +81,8 @@ def mlp_encoder_decoder(
 
 
 class Autoencoder(nn.Module):
-    """A deterministic autoencoder: ``z = e(x)``, ``x_hat = d(z)``.
+    """A deterministic autoencoder: ``z = e(x)``, ``x_hat = d(z)`` (defined in chapter 2,
+    ``ch-autoencoders``).
 
     Args:
         input_dim: length of a flattened image (784 for Fashion-MNIST).
@@ -134,7 +135,7 @@ def reparameterize(
     """The reparameterisation trick: ``z = mu + exp(log_var / 2) * eps``, ``eps ~ N(0, I)``.
 
     The randomness sits in ``eps``, so gradients flow to ``mu`` and ``log_var`` (eq.
-    ``eq-reparameterisation``, chapter 3).
+    ``eq-reparameterisation``; defined in chapter 3, ``ch-vae``).
 
     Args:
         mu, log_var: ``(..., latent_dim)`` of the same shape; expand them to ``(S, n,
@@ -159,6 +160,9 @@ def reparameterize(
 
 class BaseVAE(nn.Module):
     """What every VAE of the course shares: an encoder, a decoder and the prior N(0, I).
+
+    Chapter 3 (``ch-vae``) defines ``__init__``, :meth:`encode`, :meth:`decode` and
+    :meth:`forward`; the other methods belong to the chapters that use them.
 
     The encoder gives the mean ``mu`` and log-variance ``log_var`` of the diagonal Gaussian
     ``q(z | x)``; the forward pass draws ``z`` with :func:`reparameterize` and decodes it. The
@@ -196,8 +200,9 @@ class BaseVAE(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``x: (batch, input_dim)`` -> ``(x_hat, mu, log_var)``; ``x_hat`` decodes a sampled z."""
-        mu, log_var = self.encode(x)
-        return self.decode(reparameterize(mu, log_var)), mu, log_var
+        mu, log_var = self.encode(x)  # (batch, latent_dim) each
+        z = reparameterize(mu, log_var)  # one draw per image, eq. (eq-reparameterisation)
+        return self.decode(z), mu, log_var
 
     def log_likelihood(
         self, x: torch.Tensor, z: torch.Tensor, variance: float | None = None
@@ -253,7 +258,8 @@ class BaseVAE(nn.Module):
 
 
 class VAE(BaseVAE):
-    """The course's VAE: MLP encoder and decoder, a decoder ending in a sigmoid.
+    """The course's VAE: MLP encoder and decoder, a decoder ending in a sigmoid (defined in
+    chapter 3, ``ch-vae``).
 
     Args:
         input_dim: length of a flattened image (784 for Fashion-MNIST).
@@ -274,7 +280,7 @@ class VAE(BaseVAE):
         hidden_dims: Sequence[int] = (256,),
         latent_dim: int = 2,
         *,
-        linear: bool = False,  # a flag, so by name only: Autoencoder(784, linear=True)
+        linear: bool = False,  # a flag, so by name only: VAE(784, linear=True)
     ) -> None:
         encoder, decoder = mlp_encoder_decoder(
             input_dim,

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from vae_utils._checks import check_positive_number
+from vae_utils._progress import show_progress
 from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_trained
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
@@ -122,7 +123,7 @@ def train_or_load(
     model = build()
     history = load_or_train(
         model,
-        lambda m: fit(m, x, loss_fn, config, labels=labels),
+        lambda m: fit(m, x, loss_fn, config, labels=labels, progress=show_progress(None)),
         run_key(model, x, loss_fn, key, config, labels),
         directory,
     )
@@ -208,7 +209,7 @@ def train_vae_with_remedy(
     key["hidden_dims"] = list(hidden_dims)
 
     def train(model: nn.Module) -> dict[str, list[float]]:
-        losses = fit(model, x, loss_fn, config)
+        losses = fit(model, x, loss_fn, config, progress=show_progress(None))
         return {
             "loss": losses,
             "kl_weight": loss_fn.kl_weights,
@@ -249,7 +250,7 @@ def train_vqvae(
     key["reinit_every"] = reinit_every
 
     def train(model: nn.Module) -> dict[str, list[float]]:
-        losses = fit(model, x, loss_fn, config)
+        losses = fit(model, x, loss_fn, config, progress=show_progress(None))
         return {
             "loss": losses,
             "perplexity": loss_fn.perplexities,
@@ -373,8 +374,7 @@ def train_vae_sweep(
 
     Each model is the one :func:`train_vae` gives for its ``C`` (the same initial weights, batches
     and noise, the same cache entry), but those neither shipped nor cached train side by side as one
-    batched model (:func:`vae_utils.fit_together`), about twice as fast as one after another on 2
-    CPU cores.
+    batched model (:func:`vae_utils.fit_together`), in less time than one after another.
 
     Args:
         x: ``(n, 784)`` training images.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from tqdm import tqdm
 
 from vae_utils._checks import check_int, check_matrix, check_positive_number
 from vae_utils._progress import show_progress
-from vae_utils.seeds import generator, shifted_seed
+from vae_utils.seeds import generator, set_seed, shifted_seed
 
 # loss_fn(model, batch) -> scalar, or loss_fn(model, batch, batch_labels) when fit gets labels
 LossFn = Callable[..., torch.Tensor]
@@ -30,8 +31,8 @@ class TrainConfig:
     """
 
     num_epochs: int = 10  # passes over the data
-    # examples per Adam step (the last batch of an epoch may be smaller): large batches keep 2 CPU
-    # cores busy, training the course's MLPs 1.7 times as fast as batches of 128, as well
+    # examples per Adam step (the last batch of an epoch may be smaller): batches this large keep
+    # every core of a laptop busy, and train the course's MLPs as well as batches of 128
     batch_size: int = 512
     lr: float = 3e-3  # Adam's learning rate: thrice Kingma and Ba's 1e-3, for the larger batches
     seed: int = 0  # seeds the shuffling and the draws inside the loss, shifted by the environment
@@ -45,11 +46,41 @@ class TrainConfig:
 
 def adam(parameters: Sequence[torch.Tensor], lr: float) -> torch.optim.Adam:
     """Adam with its update fused into one kernel per step where PyTorch has one (CPU since
-    PyTorch 2.4, CUDA): a fifth faster training of the course's MLPs on 2 CPU cores."""
+    PyTorch 2.4, CUDA), the plain update elsewhere: the same steps up to float rounding."""
     try:
         return torch.optim.Adam(parameters, lr=lr, fused=True)
     except RuntimeError:  # an older PyTorch or another device: the default, equivalent update
         return torch.optim.Adam(parameters, lr=lr)
+
+
+def check_fit_arguments(
+    model: nn.Module, x: torch.Tensor, config: TrainConfig, labels: torch.Tensor | None = None
+) -> None:
+    """Raise ``ValueError`` naming the fix unless :func:`fit` can train ``model`` on these
+    arguments: ``config`` a :class:`TrainConfig`, ``x: (n, features)`` finite floats of the
+    model's float type, ``labels: (n,)``."""
+    if not isinstance(config, TrainConfig):
+        raise ValueError(
+            f"config must be a TrainConfig, got {config!r}; e.g. TrainConfig(num_epochs=5)"
+        )
+    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
+    if not x.is_floating_point():
+        raise ValueError(
+            f"x must hold floats, got {x.dtype}; for pixels stored as bytes use x.float() / 255"
+        )
+    weights = next(model.parameters(), None)
+    if weights is not None and weights.dtype != x.dtype:
+        raise ValueError(
+            f"x holds {x.dtype} but the model's weights are {weights.dtype}; "
+            f"convert the data with x.to({weights.dtype})"
+        )
+    if not torch.isfinite(x).all():
+        raise ValueError("x holds NaN or infinite values; remove or replace them before training")
+    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != x.shape[:1]):
+        shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(
+            f"labels must be a tensor of shape ({len(x)},), one per row of x, got {shape}"
+        )
 
 
 def fit(
@@ -60,13 +91,15 @@ def fit(
     *,
     labels: torch.Tensor | None = None,
     device: str | torch.device = "cpu",
-    progress: bool | None = None,
+    progress: bool = True,
 ) -> list[float]:
     """Train ``model`` with Adam on mini-batches of ``x`` and return the mean loss of each epoch.
 
+    Defined in chapter 2 (``ch-autoencoders``), where the text reads it line by line.
+
     Args:
         model: any module; ``loss_fn(model, batch)`` decides how it is used.
-        x: training data ``(n, input_dim)``; shuffled every epoch.
+        x: training data ``(n, input_dim)``, finite floats; shuffled every epoch.
         loss_fn: maps ``(model, batch: (batch_size, input_dim))`` to a scalar loss, e.g.
             :func:`vae_utils.autoencoder_objective` or ``partial(vae_objective, C=10.0)``.
         config: epochs, batch size, learning rate and seed; ``TrainConfig()`` by default. The
@@ -74,52 +107,49 @@ def fit(
             config, initial weights and data give the same weights on the same machine.
         labels: ``(n,)`` one label per row of ``x``, shuffled with it and passed on as
             ``loss_fn(model, batch, batch_labels)``; for conditional models and classifiers.
-        device: where to train (``"cpu"`` by default; ``"cuda"`` if you have one).
-        progress: show a tqdm bar; by default shown except when the ``CI`` variable is set.
+        device: where to train (``"cpu"`` by default; ``"cuda"`` if you have one). The model is
+            moved there and stays there.
+        progress: show a tqdm bar with the last epoch's loss.
 
     Returns:
         ``config.num_epochs`` floats: the average training loss over each epoch.
+
+    Raises:
+        FloatingPointError: when an epoch's loss is NaN or infinite (the learning rate is too high,
+            or the loss divides by or takes the log of zero); nothing is returned to cache.
     """
     config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise ValueError(
-            f"config must be a TrainConfig, got {config!r}; e.g. TrainConfig(num_epochs=5)"
-        )
-    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
-    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != x.shape[:1]):
-        shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise ValueError(
-            f"labels must be a tensor of shape ({len(x)},), one per row of x, got {shape}"
-        )
-
-    torch.manual_seed(shifted_seed(config.seed))  # the noise drawn inside loss_fn (the VAE's eps)
-    shuffle = generator(config.seed)
+    check_fit_arguments(model, x, config, labels)
+    set_seed(config.seed)  # for the noise drawn inside loss_fn, such as the VAE's eps
+    shuffle = generator(config.seed)  # for the order of the examples in each epoch
     model.to(device).train()
     x = x.to(device)
-    labels = labels.to(device) if labels is not None else None
+    labels = None if labels is None else labels.to(device)
     optimizer = adam(list(model.parameters()), config.lr)
 
-    history: list[float] = []
-    bar = tqdm(
-        range(config.num_epochs), desc="training", unit="epoch", disable=not show_progress(progress)
-    )
-    with bar:
-        for _ in bar:
-            order = torch.randperm(len(x), generator=shuffle).to(device)
-            total = torch.zeros((), device=device)  # summed on the device: no sync per step
-            for start in range(0, len(x), config.batch_size):
-                indices = order[start : start + config.batch_size]
-                batch = x[indices]
-                if labels is None:
-                    loss = loss_fn(model, batch)
-                else:
-                    loss = loss_fn(model, batch, labels[indices])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * len(batch)
-            history.append(total.item() / len(x))
-            bar.set_postfix(loss=f"{history[-1]:.4g}")
+    history = []
+    epochs = tqdm(range(config.num_epochs), desc="training", unit="epoch", disable=not progress)
+    for epoch in epochs:
+        order = torch.randperm(len(x), generator=shuffle).to(device)
+        total = torch.zeros((), device=device)  # summed where the model is: no wait at each step
+        for start in range(0, len(x), config.batch_size):
+            indices = order[start : start + config.batch_size]  # (batch_size,)
+            if labels is None:
+                loss = loss_fn(model, x[indices])
+            else:
+                loss = loss_fn(model, x[indices], labels[indices])
+            optimizer.zero_grad()
+            loss.backward()  # the gradient of the batch's loss for every weight
+            optimizer.step()
+            total += loss.detach() * len(indices)
+        history.append(total.item() / len(x))
+        epochs.set_postfix(loss=f"{history[-1]:.4g}")
+        if not math.isfinite(history[-1]):
+            model.eval()
+            raise FloatingPointError(
+                f"the loss became {history[-1]} in epoch {epoch + 1}; try a smaller lr than "
+                f"{config.lr:g}, and check the loss for a log or a division of zero"
+            )
     model.eval()
     return history
 
@@ -150,8 +180,8 @@ def fit_together(
 
     A sweep (one model per loss weight, say) trains as one batched model: their weights are
     stacked (``torch.func.stack_module_state``) and ``torch.vmap`` runs every model on each batch
-    at once, so each matrix product covers all of them: eleven of the course's VAEs train about
-    twice as fast on 2 CPU cores as one after another. Each model sees the batches and the noise
+    at once, so each matrix product covers all of them: a sweep trains in less time than its models
+    one after another (``make bench`` measures it). Each model sees the batches and the noise
     that :func:`fit` with the same ``config`` would give it (``vmap``'s ``randomness="same"``),
     and Adam updates each weight on its own, so one optimizer over the stacked weights is one per
     model: the result is :func:`fit`'s, up to float rounding.
@@ -203,7 +233,7 @@ def fit_together(
     params, buffers = stack_module_state(models)  # {name: (num_models, ...)}
     # Matrices are trained transposed, (num_models, in, out), and reach the model as views of shape
     # (num_models, out, in): the batched matmuls then write their gradients without a transposing
-    # copy, a fifth of the time of a step here.
+    # copy.
     trained = {
         name: t.detach().transpose(1, 2).contiguous().requires_grad_() if t.ndim == 3 else t
         for name, t in params.items()
