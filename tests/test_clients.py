@@ -213,6 +213,28 @@ def press_train(page: Page, progress_bar: bool) -> None:
     assert seconds <= 15, f"the live training took {seconds:.1f} s"
 
 
+def check_collapsed_cells(page: Page) -> None:
+    """The cells the book hides (metadata ``jupyter.source_hidden``) are collapsed in JupyterLab,
+    were run, and, for the hidden checks (``remove-cell``), left no output in the way."""
+    cells = page.evaluate(
+        "Array.from(window.jupyterapp.shell.currentWidget.content.widgets)"
+        ".filter(c => c.model.type === 'code').map(c => ({"
+        " hidden: !!(c.model.getMetadata('jupyter') || {}).source_hidden,"
+        " tags: c.model.getMetadata('tags') || [],"
+        " collapsed: c.inputHidden,"
+        " placeholder: !!c.node.querySelector('.jp-InputPlaceholder:not(.lm-mod-hidden)'),"
+        " executed: c.model.executionCount !== null,"
+        " outputs: c.model.outputs.length }))"
+    )
+    hidden = [cell for cell in cells if cell["hidden"]]
+    assert len(hidden) >= 5, cells
+    assert all(cell["collapsed"] and cell["placeholder"] for cell in hidden), hidden
+    assert all(cell["executed"] for cell in hidden), hidden
+    checks = [cell for cell in hidden if "remove-cell" in cell["tags"]]
+    assert checks and all(cell["outputs"] == 0 for cell in checks), checks
+    assert not any(cell["collapsed"] for cell in cells if not cell["hidden"])
+
+
 def test_jupyterlab_runs_the_chapter_and_the_slider_switches(
     browser: Browser, jupyterlab: str
 ) -> None:
@@ -240,6 +262,7 @@ def test_jupyterlab_runs_the_chapter_and_the_slider_switches(
         ".filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue)"
     )
     assert errors == []
+    check_collapsed_cells(page)
     seen = move_slider(
         page, ".jp-OutputArea .noUi-handle", ".jp-OutputArea .widget-html-content img:not([hidden])"
     )

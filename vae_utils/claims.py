@@ -67,7 +67,7 @@ def check(
     *,
     above: float | None = None,
     below: float | None = None,
-) -> float:
+) -> None:
     """Check that ``above < value < below`` and raise :class:`ClaimError` naming the claim if not.
 
     Args:
@@ -76,12 +76,10 @@ def check(
         value: the measured number (a float or a one-element tensor), often a ratio.
         above, below: the open bounds the claim allows; give at least one.
 
-    Returns:
-        ``value`` as a float.
+    Returns nothing, so that a notebook cell ending with a check shows no output.
 
     Example:
         >>> check("two is less than three", 2, below=3)
-        2.0
     """
     if not isinstance(claim, str) or not claim.strip():
         raise ValueError(f"claim must say in words what is checked, got {claim!r}")
@@ -108,7 +106,6 @@ def check(
             "differ a little from yours; a claim that fails outright is a bug in the course: "
             "please report it with this message."
         )
-    return value
 
 
 def _record(
@@ -132,15 +129,14 @@ def _record(
         log.write(json.dumps(entry) + "\n")
 
 
-def glue(name: str, value: Any) -> Any:
+def glue(name: str, value: Any) -> None:
     """Hand ``value`` to the book's prose as ``{glue:text}`name:.2f``` (myst-nb's glue).
 
     Tensors and NumPy scalars become Python numbers first, so that the format spec after the
     colon works. Where myst-nb is missing (Colab, a plain Jupyter), the value is printed instead,
     so the reader still sees the number the text refers to.
 
-    Returns:
-        The value as stored (a Python number where it was a scalar).
+    Returns nothing, so that a notebook cell ending with a glue shows no output.
     """
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
@@ -150,6 +146,5 @@ def glue(name: str, value: Any) -> Any:
         from myst_nb import glue as myst_glue
     except ImportError:
         print(f"{name} = {value}")
-        return value
+        return
     myst_glue(name, value, display=False)
-    return value
