@@ -83,7 +83,9 @@ def ppca_posterior(x: torch.Tensor, model: PPCA) -> tuple[torch.Tensor, torch.Te
     return mean, model.noise_variance * m_inverse
 
 
-def _check_num_samples(num_samples: int) -> None:
+def check_num_samples(num_samples: int) -> None:
+    """Raise ``ValueError`` unless ``num_samples``, the draws of ``z`` per image, is a positive
+    int."""
     check_int("num_samples", num_samples, "try num_samples=100")
 
 
@@ -95,7 +97,7 @@ def elbo(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Monte Carlo ELBO of a VAE, per example: ``E_q[log p(x | z)] - KL[q(z|x) || p(z)]``
-    (eq. ``eq-elbo-identity``, chapter 5).
+    (eq. ``eq-elbo-identity``; defined in chapter 5, ``ch-maths``).
 
     The expectation over ``num_samples`` draws of ``z``; the KL in closed form for the prior
     N(0, I), else estimated from the same draws (:meth:`vae_utils.BaseVAE.kl_divergence`).
@@ -111,7 +113,7 @@ def elbo(
     Returns:
         ``(n,)``.
     """
-    _check_num_samples(num_samples)
+    check_num_samples(num_samples)
     with torch.no_grad():
         mu, log_var = model.encode(x)
         shape = (num_samples, *mu.shape)
@@ -148,7 +150,7 @@ def importance_weighted_bound(
     Returns:
         ``(n,)``, one estimate of ``L_k`` from ``k`` draws per example.
     """
-    _check_num_samples(num_samples)
+    check_num_samples(num_samples)
     chunk = max(1, min(num_samples, max_elements // max(1, x.numel())))
     with torch.no_grad():
         mu, log_var = model.encode(x)
