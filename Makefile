@@ -118,8 +118,8 @@ $(AXE):
 		package/axe.min.js
 
 test: setup vendor $(INSTALLED7) $(AXE)
-	$(RUFF) check vae_utils tests benchmarks scripts notebooks conftest.py
-	$(RUFF) format --check vae_utils tests benchmarks scripts notebooks conftest.py
+	$(RUFF) check vae_utils tests benchmarks scripts notebooks book/_ext conftest.py
+	$(RUFF) format --check vae_utils tests benchmarks scripts notebooks book/_ext conftest.py
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(JB) build . --all -W --keep-going
 	$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider

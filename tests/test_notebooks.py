@@ -53,7 +53,8 @@ HIDDEN_IN_THE_BOOK = {"remove-cell", "hide-input"}
 def test_a_cell_hidden_in_the_book_is_collapsed_in_jupyter_and_colab(path):
     """A learner's notebook reads like the book: what the HTML hides (checks, the install cell,
     plotting code) is collapsed in JupyterLab and Notebook 7 (``jupyter.source_hidden``) and shown
-    as a one-line form title on Colab (``cellView: form`` and a first line ``# @title ...``, as Colab writes it)."""
+    as a one-line form title on Colab (``cellView: form`` and a first line ``# @title ...``, as
+    Colab writes it)."""
     for index, cell in enumerate(_code_cells(path)):
         if not HIDDEN_IN_THE_BOOK & set(_tags(cell)):
             continue
