@@ -89,7 +89,11 @@ def _alt(picture: str) -> str:
     return re.search(r'alt="([^"]*)"', picture).group(1)
 
 
-def test_live_slider_trains_for_the_chosen_value_and_shows_the_nearest_precomputed_frame():
+def test_live_slider_trains_for_the_chosen_value_and_shows_the_nearest_precomputed_frame(
+    monkeypatch,
+):
+    clock = [100.0]
+    monkeypatch.setattr("vae_utils.widgets.time.monotonic", lambda: clock[0])
     frames = {value: _frame(value) for value in (0.1, 1.0, 10.0)}
     calls = []
 
@@ -116,6 +120,7 @@ def test_live_slider_trains_for_the_chosen_value_and_shows_the_nearest_precomput
     assert "nearest precomputed model, C = 1." in status.value
 
     slider.value = "5.01"  # now 10 is nearer (x2 against x5)
+    clock[0] += 5.0  # the reader's second click, 5 s later
     button.click()
     assert _shown_png(nearest.value) == frames[10.0]
 
@@ -132,6 +137,44 @@ def test_live_slider_turns_its_button_back_on_when_training_fails():
     button.click()  # ipywidgets reports a callback's exception (a traceback) instead of raising it
     assert not button.disabled
     assert trained.value == "" and status.value == "Training with C = 1 failed: see below."
+
+
+def test_live_slider_ignores_a_click_queued_while_it_trained(monkeypatch):
+    """A click that reaches the kernel while a model trains waits in the kernel's queue and is
+    handled the moment the training ends: it must not start a second training."""
+    clock = [100.0]
+    monkeypatch.setattr("vae_utils.widgets.time.monotonic", lambda: clock[0])
+    calls = []
+
+    def train_and_draw(value: float) -> bytes:
+        calls.append(value)
+        clock[0] += 30.0  # the training takes 30 s
+        return _frame(value)
+
+    box = live_slider(
+        train_and_draw, [_frame(1.0)], [1.0], description="C", alt="A line",
+        minimum=0.1, maximum=10.0, value=1.0,
+    )  # fmt: skip
+    _, button, status, _, trained, _ = box.children
+    button.click()
+    shown = trained.value
+    button.click()  # queued during the training: handled at once, and ignored
+    assert len(calls) == 1 and trained.value == shown and "Trained and drawn" in status.value
+    clock[0] += 2.0  # a click of the reader's, after the result has appeared
+    button.click()
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("result", [None, "not bytes", b"GIF89a", b""])
+def test_live_slider_says_so_when_training_returns_no_png(result):
+    box = live_slider(
+        lambda value: result, [_frame(1.0)], [1.0], description="C", alt="A line",
+        minimum=0.1, maximum=10.0, value=1.0,
+    )  # fmt: skip
+    _, button, status, _, trained, _ = box.children
+    button.click()
+    assert trained.value == "" and not button.disabled
+    assert "returned" in status.value and "not a PNG image" in status.value
 
 
 @pytest.mark.parametrize(

@@ -99,6 +99,8 @@ def image_slider(
 
 
 STEPS_PER_DECADE = 20  # the live slider's resolution: 1, 1.12, 1.26, ... 10
+IGNORE_CLICKS_FOR = 1.0  # seconds after a training: see live_slider
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def live_slider(
@@ -172,23 +174,39 @@ def live_slider(
     trained = widgets.HTML(layout=widgets.Layout(width="100%"))
     nearest = widgets.HTML(layout=widgets.Layout(width="100%"))
 
+    # A click that reaches the kernel while a model trains waits in its queue and is handled the
+    # moment the training ends, with the button already back on: ignore clicks handled within
+    # IGNORE_CLICKS_FOR seconds of the end of a training, which no reader's second click is.
+    last_end = -math.inf
+
     def train(_: widgets.Button) -> None:
+        nonlocal last_end
+        if time.monotonic() - last_end < IGNORE_CLICKS_FOR:
+            return
         chosen = grid[slider.value]
         button.disabled = True
         status.value = f"Training with {description} = {chosen:.3g} ..."
-        start, png = time.perf_counter(), None
+        start, returned, result = time.perf_counter(), False, None
         try:
             if output is None:
-                png = train_and_draw(chosen)
+                result, returned = train_and_draw(chosen), True
             else:
                 output.clear_output()
                 with output:  # in a kernel, shows an exception's traceback here and swallows it
-                    png = train_and_draw(chosen)
+                    result, returned = train_and_draw(chosen), True
         finally:
             button.disabled = False
-            if png is None:
+            last_end = time.monotonic()
+            if not returned:
                 status.value = f"Training with {description} = {chosen:.3g} failed: see below."
-        if png is None:
+        if not returned:
+            return
+        if not (isinstance(result, bytes) and result.startswith(PNG_SIGNATURE)):
+            status.value = (
+                f"Training with {description} = {chosen:.3g} returned {type(result).__name__} "
+                f"{str(result)[:20]!r}, not a PNG image: train_and_draw must return PNG bytes "
+                "(see vu.figure_to_png)."
+            )
             return
         seconds = time.perf_counter() - start
         index = min(range(len(values)), key=lambda i: abs(math.log(values[i] / chosen)))
@@ -196,7 +214,7 @@ def live_slider(
             f"Trained and drawn with {description} = {chosen:.3g} in {seconds:.1f} s (top); "
             f"below, the nearest precomputed model, {description} = {values[index]:g}."
         )
-        trained.value = _picture(png, f"{alt} ({description} = {chosen:.3g}, trained now)")
+        trained.value = _picture(result, f"{alt} ({description} = {chosen:.3g}, trained now)")
         nearest.value = _picture(frames[index], f"{alt} ({description} = {values[index]:g})")
 
     button.on_click(train)
