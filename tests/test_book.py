@@ -76,21 +76,47 @@ def test_no_page_is_over_5_mb():
     assert max(sizes.values()) < 5e6, sorted(sizes.items(), key=lambda item: -item[1])[:3]
 
 
-def test_the_slider_page_embeds_one_frame_per_c():
-    html = (HTML / "notebooks" / "04_loss_weight.html").read_text()
+def _saved_widget_state(page: Path) -> dict[str, dict]:
+    """The widget models a page saved for use without a kernel, by model id."""
     state = re.search(
-        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', html, re.S
+        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>',
+        page.read_text(),
+        re.S,
     )
-    assert state, "no saved widget state: the slider would not render without a kernel"
-    models = json.loads(state.group(1))["state"].values()
-    names = [model["model_name"] for model in models]
-    slider = next(m for m in models if m["model_name"] == "SelectionSliderModel")
-    pictures = [
-        m for m in models if m["model_name"] == "HTMLModel" and '<img src="data:image/png' in str(m)
+    assert state, f"{page.name}: no saved widget state; its widgets would not render"
+    return json.loads(state.group(1))["state"]
+
+
+def _reference(value: str) -> str:
+    return value.removeprefix("IPY_MODEL_")
+
+
+def test_the_slider_page_embeds_one_frame_per_c():
+    """The static slider, found by what it is: a SelectionSlider whose index is linked in the
+    browser (jsdlink) to the selected index of a Stack of pictures, one per value of C."""
+    models = _saved_widget_state(HTML / "notebooks" / "04_loss_weight.html")
+    static = [
+        (models[_reference(link["source"][0])], models[_reference(link["target"][0])])
+        for link in (m["state"] for m in models.values())
+        if "source" in link
+        and link["source"][1] == "index"
+        and link["target"][1] == "selected_index"
     ]
+    assert len(static) == 1, f"{len(static)} sliders linked to a stack of pictures, not 1"
+    slider, stack = static[0]
+    assert slider["model_name"] == "SelectionSliderModel" and stack["model_name"] == "StackModel"
+    pictures = [models[_reference(child)]["state"]["value"] for child in stack["state"]["children"]]
     assert len(pictures) == len(slider["state"]["_options_labels"]) >= 8
-    assert all('alt="' in m["state"]["value"] for m in pictures)  # every picture has alt text
-    assert "DirectionalLinkModel" in names  # the browser-side link that makes it work statically
+    assert all('<img src="data:image/png' in p and 'alt="' in p for p in pictures)
+
+
+def test_a_page_saves_the_state_of_the_widgets_it_shows_only():
+    """Chapter 4's live slider needs a kernel and its output is removed from the page; its state
+    (another slider, a button) must not be saved there either (book/_ext/prune_widget_state.py)."""
+    models = _saved_widget_state(HTML / "notebooks" / "04_loss_weight.html")
+    names = [model["model_name"] for model in models.values()]
+    assert names.count("SelectionSliderModel") == 1, names
+    assert "ButtonModel" not in names
 
 
 @pytest.mark.parametrize("page", CHAPTERS, ids=lambda page: page.stem)
