@@ -2,10 +2,11 @@
 
 Early in training the KL term is the easiest part of the loss to lower: setting
 ``q(z_j | x) = N(0, 1)`` for every image makes it zero before the decoder has learned to use
-``z``. Two remedies keep latent dimensions in use. *KL warm-up* (Bowman et al. 2016) weighs the
-KL term by a factor that rises linearly from near 0 to 1, so the model first learns to
-reconstruct. *Free bits* (Kingma et al. 2016) charge nothing for the first ``free_bits`` nats of
-each latent dimension's KL.
+``z``. Two remedies keep latent dimensions in use. *KL warm-up* weighs the KL term by a factor
+that rises from near 0 to 1, so the model first learns to reconstruct: linearly here, as in
+Sønderby et al. (2016); Bowman et al. (2016), who introduced KL annealing, raised it along a
+sigmoid. *Free bits* (Kingma et al. 2016) charge nothing for the first ``free_bits`` nats of each
+latent dimension's KL.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def _check_non_negative(name: str, value: object, hint: str) -> None:
 
 
 def kl_warmup(step: int, warmup_steps: int) -> float:
-    """KL weight of a linear warm-up (Bowman et al. 2016): ``min(1, (step + 1) / warmup_steps)``.
+    """KL weight of a linear warm-up (Sønderby et al. 2016): ``min(1, (step + 1) / warmup_steps)``.
 
     The weight is ``1 / warmup_steps`` at the first step, never 0, and reaches 1 at step
     ``warmup_steps - 1``. A step can be an optimiser step (as in :class:`KLWarmup`) or an epoch

@@ -72,11 +72,11 @@ def _check_indices(indices: object, num_codes: int) -> torch.Tensor:
 class VectorQuantizer(nn.Module):
     """A codebook of ``num_codes`` vectors of size ``code_dim`` and the nearest-code lookup.
 
-    The codes start uniform in ``[-1/K, 1/K]``, ``K = num_codes``, as in the reference code of
+    The codes start uniform in ``[-1/V, 1/V]``, ``V = num_codes``, as in the reference code of
     the paper: small, so that the encoder outputs, not the initial codes, decide where they go.
 
     Args:
-        num_codes: ``K``, the number of codes; an index carries ``log2(K)`` bits.
+        num_codes: ``V``, the number of codes; an index carries ``log2(V)`` bits.
         code_dim: the size of each code vector, and of the encoder's output vectors.
 
     Example:
@@ -98,12 +98,12 @@ class VectorQuantizer(nn.Module):
         """Index of the nearest code to each vector: ``z_e: (..., code_dim)`` -> ``(...)`` long."""
         self._check_z_e(z_e)
         flat = z_e.detach().reshape(-1, self.code_dim)  # (N, code_dim)
-        codes = self.codebook.weight.detach()  # (K, code_dim)
-        # ||z - e||^2 = ||z||^2 - 2 z.e + ||e||^2: one matrix product, no (N, K, code_dim) tensor;
+        codes = self.codebook.weight.detach()  # (V, code_dim)
+        # ||z - e||^2 = ||z||^2 - 2 z.e + ||e||^2: one matrix product, no (N, V, code_dim) tensor;
         # the choice has no gradient, so no graph is kept
         distances = (
             flat.pow(2).sum(dim=1, keepdim=True) - 2 * flat @ codes.T + codes.pow(2).sum(dim=1)
-        )  # (N, K)
+        )  # (N, V)
         return distances.argmin(dim=1).view(z_e.shape[:-1])
 
     def forward(self, z_e: torch.Tensor) -> VQOutput:
@@ -130,7 +130,7 @@ def code_usage(indices: torch.Tensor, num_codes: int) -> torch.Tensor:
 
     Args:
         indices: any shape, integers in ``[0, num_codes)``, e.g. ``VQOutput.indices``.
-        num_codes: ``K``, the codebook size.
+        num_codes: ``V``, the codebook size.
 
     Returns:
         ``(num_codes,)`` floats that sum to 1; a zero marks a dead code.
@@ -147,11 +147,11 @@ def code_usage(indices: torch.Tensor, num_codes: int) -> torch.Tensor:
 def perplexity(indices: torch.Tensor, num_codes: int) -> torch.Tensor:
     """``exp(entropy)`` of the code frequencies: the number of codes in effective use.
 
-    ``K`` when all ``K`` codes are used equally often, 1 when one code takes everything.
+    ``V`` when all ``V`` codes are used equally often, 1 when one code takes everything.
 
     Args:
         indices: any shape, integers in ``[0, num_codes)``.
-        num_codes: ``K``, the codebook size.
+        num_codes: ``V``, the codebook size.
 
     Returns:
         A 0-d float tensor between 1 and ``num_codes``.
@@ -221,13 +221,13 @@ class VQVAE(nn.Module):
     Encoder: the convolutions of :class:`vae_utils.ConvVAE` (28 -> 14 -> 7 pixels, 16 and 32
     channels by default, so that a training step costs about as much) and a 1x1 convolution to
     ``code_dim`` channels, read as 49 code vectors. Decoder: the mirror image, with
-    transposed convolutions and a sigmoid. Each image is stored as 49 indices of ``log2(K)`` bits:
-    ``49 * 6 = 294`` bits for the default ``K = 64``. Sampling new images needs a prior over the
+    transposed convolutions and a sigmoid. Each image is stored as 49 indices of ``log2(V)`` bits:
+    ``49 * 6 = 294`` bits for the default ``V = 64``. Sampling new images needs a prior over the
     index grids (the paper fits a PixelCNN); :func:`vae_utils.fit_code_prior` fits two simple
     ones by counting, and ``model.decode(prior.sample(n))`` decodes their samples.
 
     Args:
-        num_codes: ``K``, the codebook size.
+        num_codes: ``V``, the codebook size.
         code_dim: the size of each code vector.
         channels: the channels of the first and the second convolution.
 
