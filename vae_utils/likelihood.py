@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from vae_utils._checks import check_int
+from vae_utils._inputs import check_columns
 from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.pca import fit_pca
 
@@ -60,11 +61,24 @@ def fit_ppca(x: torch.Tensor, latent_dim: int) -> PPCA:
     return PPCA(mean=pca.mean, weight=weight, noise_variance=noise_variance)
 
 
+def _check_ppca(x: torch.Tensor, model: PPCA) -> None:
+    if not isinstance(model, PPCA):
+        raise ValueError(
+            f"model must be a PPCA, got {type(model).__name__}; fit one with "
+            "fit_ppca(x, latent_dim)"
+        )
+    check_columns("x", x, len(model.mean), "pass rows like the data that fit_ppca saw")
+
+
 def ppca_log_likelihood(x: torch.Tensor, model: PPCA) -> torch.Tensor:
     """Exact ``log p(x)`` under probabilistic PCA, ``(n,)`` float64, for ``x: (n, input_dim)``."""
+    _check_ppca(x, model)
     covariance = model.weight @ model.weight.T
     covariance += model.noise_variance * torch.eye(len(model.mean), dtype=torch.float64)
-    distribution = torch.distributions.MultivariateNormal(model.mean, covariance_matrix=covariance)
+    # unvalidated, so that a NaN image gets a NaN log-likelihood and the others their own
+    distribution = torch.distributions.MultivariateNormal(
+        model.mean, covariance_matrix=covariance, validate_args=False
+    )
     return distribution.log_prob(x.to(torch.float64))
 
 
@@ -76,6 +90,7 @@ def ppca_posterior(x: torch.Tensor, model: PPCA) -> tuple[torch.Tensor, torch.Te
         ``mean: (n, latent_dim)`` and the covariance ``(latent_dim, latent_dim)``, which is the
         same for every ``x``.
     """
+    _check_ppca(x, model)
     latent_dim = model.weight.shape[1]
     m = model.weight.T @ model.weight + model.noise_variance * torch.eye(latent_dim).double()
     m_inverse = torch.linalg.inv(m)
@@ -151,11 +166,14 @@ def importance_weighted_bound(
         ``(n,)``, one estimate of ``L_k`` from ``k`` draws per example.
     """
     check_num_samples(num_samples)
+    check_int("max_elements", max_elements, "keep the default, 2_000_000 (8 MB per chunk)")
+    check_columns("x", x, model.input_dim, "flatten images with x.view(len(x), -1)", min_rows=0)
     chunk = max(1, min(num_samples, max_elements // max(1, x.numel())))
     with torch.no_grad():
         mu, log_var = model.encode(x)
         std = (0.5 * log_var).exp()
-        posterior = torch.distributions.Normal(mu, std)
+        # unvalidated, so that a NaN image gets a NaN bound and the others their own
+        posterior = torch.distributions.Normal(mu, std, validate_args=False)
         log_sum = torch.full(mu.shape[:1], -math.inf, device=mu.device, dtype=mu.dtype)
         for start in range(0, num_samples, chunk):
             size = min(chunk, num_samples - start)

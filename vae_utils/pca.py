@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from vae_utils._checks import check_int, check_matrix
+from vae_utils._inputs import check_finite, check_floats, shape_or_type
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,26 @@ class PCA:
                 "choose how many principal directions to keep"
             )
 
+    def _check_input(self, name: str, x: torch.Tensor, size: int) -> None:
+        """``x`` must be floats (an integer copy of ``mean`` would round it) of width ``size``."""
+        if not isinstance(x, torch.Tensor) or x.ndim == 0 or x.shape[-1] != size:
+            raise ValueError(
+                f"{name} must be a tensor (..., {size}), got {shape_or_type(x)}; pass rows of "
+                f"{size} columns, as the data that fit_pca saw"
+            )
+        check_floats(name, x)
+
     def encode(self, x: torch.Tensor, num_components: int) -> torch.Tensor:
         """``x: (batch, input_dim)`` -> coordinates ``z: (batch, num_components)``, dtype of x."""
         self._check_num_components(num_components)
+        self._check_input("x", x, len(self.mean))
         # in x's dtype: float64 copies of 60,000 images would take most of the time
         return (x - self.mean.to(x.dtype)) @ self.components[:, :num_components].to(x.dtype)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``z: (batch, num_components)`` -> ``x_hat: (batch, input_dim)``, dtype of z."""
         self._check_num_components(z.shape[-1])
+        check_floats("z", z)
         return z @ self.components[:, : z.shape[-1]].T.to(z.dtype) + self.mean.to(z.dtype)
 
     def reconstruct(self, x: torch.Tensor, num_components: int) -> torch.Tensor:
@@ -66,6 +78,7 @@ def fit_pca(x: torch.Tensor) -> PCA:
         (torch.Size([5, 5]), torch.Size([3, 2]))
     """
     check_matrix("x", x, "pass flat images, e.g. x.view(len(x), -1)", min_rows=2)
+    check_finite("x", x)  # a NaN would turn every direction into NaN
     x = x.to(torch.float64)
     mean = x.mean(dim=0)
     centred = x - mean
@@ -95,6 +108,8 @@ def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
             f"a and b must be matrices with the same number of rows, got {tuple(a.shape)} and "
             f"{tuple(b.shape)}; pass e.g. a decoder's weight (784, k) and pca.components[:, :k]"
         )
+    for name, value in (("a", a), ("b", b)):
+        check_finite(name, value, "a model whose weights hold NaN diverged: train it again")
     q_a, _ = torch.linalg.qr(a.to(torch.float64))
     q_b, _ = torch.linalg.qr(b.to(torch.float64))
     cosines = torch.linalg.svdvals(q_a.T @ q_b).clamp(-1.0, 1.0)
