@@ -1345,8 +1345,8 @@ LATENT = [
             "num_samples",
             "num_samples=100",
         ),
-        refuses("z-1d", lambda: vu.sample_box(MU[0], 5, seeded()), "z", "(n, latent_dim)"),
-        refuses("z-empty", lambda: vu.sample_box(MU[:0], 5, seeded()), "z", "(n, latent_dim)"),
+        refuses("z-1d", lambda: vu.sample_box(MU[0], 5, seeded()), "z", "(n, features)"),
+        refuses("z-empty", lambda: vu.sample_box(MU[:0], 5, seeded()), "z", "(n, features)"),
         refuses("z-nan", lambda: vu.sample_box(bad(MU), 5, seeded()), "z", "NaN"),
         gives(
             "generator-none",
@@ -1373,7 +1373,7 @@ LATENT = [
             "num_samples=100",
         ),
         refuses(
-            "z-1d", lambda: vu.sample_fitted_normal(MU[0], 5, seeded()), "z", "(n, latent_dim)"
+            "z-1d", lambda: vu.sample_fitted_normal(MU[0], 5, seeded()), "z", "(n, features)"
         ),
         refuses("z-nan", lambda: vu.sample_fitted_normal(bad(MU), 5, seeded()), "z", "NaN"),
     ),

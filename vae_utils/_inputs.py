@@ -27,6 +27,17 @@ def check_finite_number(name: str, value: object, hint: str) -> None:
         raise ValueError(f"{name} must be a finite number, got {value!r}; {hint}")
 
 
+def check_positive(name: str, value: object, hint: str) -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite real number ``> 0`` (not a bool)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}; {hint}")
+
+
 def check_non_negative(name: str, value: object, hint: str) -> None:
     """Raise ``ValueError`` unless ``value`` is a finite real number ``>= 0`` (not a bool)."""
     if (

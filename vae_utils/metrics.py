@@ -5,10 +5,12 @@ from __future__ import annotations
 import torch
 
 from vae_utils._checks import check_matrix
+from vae_utils._inputs import check_finite, check_positive
 
 
 def _check_samples(name: str, value: torch.Tensor) -> None:
     check_matrix(name, value, "pass flat images, e.g. x.view(len(x), -1)", min_rows=2)
+    check_finite(name, value)  # one NaN turns the whole statistic into NaN
 
 
 def median_bandwidth(x: torch.Tensor) -> float:
@@ -47,8 +49,7 @@ def mmd(x: torch.Tensor, y: torch.Tensor, bandwidth: float) -> float:
         raise ValueError(
             f"x and y must have the same number of features, got {x.shape[1]} and {y.shape[1]}"
         )
-    if not bandwidth > 0:
-        raise ValueError(f"bandwidth must be positive, got {bandwidth!r}; try median_bandwidth(y)")
+    check_positive("bandwidth", bandwidth, "try median_bandwidth(y)")
     x, y = x.double(), y.double()
 
     def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

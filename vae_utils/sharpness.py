@@ -21,6 +21,7 @@ import math
 import torch
 
 from vae_utils._checks import check_matrix
+from vae_utils._inputs import check_floats, shape_or_type
 from vae_utils.priors import gaussian_component_log_probs
 
 SIDE = 28  # Fashion-MNIST images are 28x28
@@ -56,6 +57,7 @@ def gradient_energy(x: torch.Tensor) -> torch.Tensor:
         (2.0, 0.0)
     """
     images = _as_images("x", x)
+    check_floats("x", x)  # bytes 0..255 would give an energy 255**2 times too large
     horizontal = (images[:, :, 1:] - images[:, :, :-1]).pow(2).mean(dim=(1, 2))
     vertical = (images[:, 1:, :] - images[:, :-1, :]).pow(2).mean(dim=(1, 2))
     return horizontal + vertical
@@ -115,10 +117,15 @@ def posterior_weights(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) 
     """
     check_matrix("z", z, "pass codes as rows, e.g. torch.randn(8, model.latent_dim)")
     check_matrix("mu", mu, "pass the encoder's means, mu, log_var = model.encode(x)")
-    if log_var.shape != mu.shape or z.shape[1] != mu.shape[1]:
+    if (
+        not isinstance(log_var, torch.Tensor)
+        or log_var.shape != mu.shape
+        or z.shape[1] != mu.shape[1]
+    ):
         raise ValueError(
             f"mu and log_var must both be (n, latent_dim) with latent_dim = z.shape[1] = "
-            f"{z.shape[1]}; got {tuple(mu.shape)} and {tuple(log_var.shape)}"
+            f"{z.shape[1]}; got {tuple(mu.shape)} and {shape_or_type(log_var)}; pass the "
+            "encoder's mu, log_var = model.encode(x)"
         )
     log_q = gaussian_component_log_probs(z, mu, log_var)  # (k, n) float64
     return torch.softmax(log_q, dim=1).to(z.dtype)
