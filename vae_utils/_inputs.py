@@ -58,6 +58,14 @@ def check_floats(name: str, x: torch.Tensor) -> None:
         )
 
 
+def check_width(name: str, x: object, width: int, hint: str) -> None:
+    """Raise ``ValueError`` unless ``x`` is a float tensor ``(..., width)``: two attribute reads,
+    cheap enough for a model's every forward pass."""
+    if not isinstance(x, torch.Tensor) or x.ndim == 0 or x.shape[-1] != width:
+        raise ValueError(f"{name} must be a tensor (..., {width}), got {shape_or_type(x)}; {hint}")
+    check_floats(name, x)
+
+
 def check_finite(name: str, x: torch.Tensor, hint: str = "") -> None:
     """Raise ``ValueError`` if the tensor ``x`` holds a NaN or an infinity: for functions that
     summarise the data, where one NaN would spoil the whole result, or hide in it."""

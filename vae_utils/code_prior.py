@@ -74,16 +74,30 @@ class CodeGridPrior:
         if (
             not isinstance(indices, torch.Tensor)
             or indices.dtype.is_floating_point
+            or indices.dtype.is_complex
+            or indices.dtype == torch.bool  # a bool tensor would index as a mask
             or indices.ndim != 3
             or tuple(indices.shape[1:]) != self.shape
         ):
-            shape = tuple(indices.shape) if isinstance(indices, torch.Tensor) else indices
+            got = (
+                f"{indices.dtype} {tuple(indices.shape)}"
+                if isinstance(indices, torch.Tensor)
+                else type(indices).__name__
+            )
             raise ValueError(
                 f"indices must be integer grids (n, {self.shape[0]}, {self.shape[1]}), got "
-                f"{shape}; pass VQOutput.indices"
+                f"{got}; pass VQOutput.indices"
             )
-        if indices.min() < 0 or indices.max() >= self.num_codes:
-            raise ValueError(f"indices must lie in [0, {self.num_codes})")
+        if len(indices) == 0:
+            raise ValueError(
+                "indices must hold at least one grid, got none; pass VQOutput.indices of images"
+            )
+        low, high = indices.min().item(), indices.max().item()
+        if low < 0 or high >= self.num_codes:
+            raise ValueError(
+                f"indices must lie in [0, {self.num_codes}), got values from {low} to {high}; "
+                "pass the num_codes of the VQ-VAE that made them, model.num_codes"
+            )
         return indices.reshape(len(indices), -1).cpu()
 
     def _parent_codes(self, flat: torch.Tensor) -> torch.Tensor:

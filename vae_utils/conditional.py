@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_hidden_dims, check_int
+from vae_utils._checks import check_hidden_dims, check_int, check_positive_number
+from vae_utils._inputs import check_width
 from vae_utils.losses import vae_loss
 from vae_utils.models import mlp, reparameterize
 
@@ -60,17 +61,24 @@ class ConditionalVAE(nn.Module):
                 f"y must be int64 labels of shape ({batch},), got {y.dtype} {tuple(y.shape)}; "
                 "pass the labels from load_fashion_mnist, or torch.full((n,), label)"
             )
-        if y.min() < 0 or y.max() >= self.num_classes:
-            raise ValueError(f"labels must lie in 0..{self.num_classes - 1}, got {y.unique()}")
+        if len(y) and (y.min() < 0 or y.max() >= self.num_classes):
+            low, high = y.min().item(), y.max().item()
+            raise ValueError(
+                f"labels must lie in 0..{self.num_classes - 1}, got y with values from {low} to "
+                f"{high}; pass the labels of load_fashion_mnist, or build the model with more "
+                "num_classes"
+            )
         return F.one_hot(y, self.num_classes).to(torch.get_default_dtype())
 
     def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x: (batch, input_dim)``, ``y: (batch,)`` -> ``mu, log_var: (batch, latent_dim)``."""
+        check_width("x", x, self.input_dim, "flatten images with x.view(len(x), -1)")
         mu, log_var = self.encoder(torch.cat([x, self._one_hot(y, len(x))], dim=1)).chunk(2, -1)
         return mu, log_var
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """``z: (batch, latent_dim)``, ``y: (batch,)`` -> ``x_hat: (batch, input_dim)``."""
+        check_width("z", z, self.latent_dim, "pass codes of the model's latent_dim")
         return self.decoder(torch.cat([z, self._one_hot(y, len(z))], dim=1))
 
     def forward(
@@ -89,5 +97,7 @@ def conditional_vae_objective(
 ) -> torch.Tensor:
     """The course's loss ``C ||x - x_hat||^2 + KL`` for a conditional VAE (eq. ``eq-cvae-loss``,
     chapter 8); hand ``partial(conditional_vae_objective, C=...)`` to ``fit(labels=y)``."""
+    if not isinstance(C, torch.Tensor):  # a number per call: cheap, as in annealed_vae_objective
+        check_positive_number("C", C, "try C=0.5")
     x_hat, mu, log_var = model(x, y)
     return vae_loss(x, x_hat, mu, log_var, C)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from vae_utils._checks import check_int, check_matrix
-from vae_utils._inputs import check_finite, check_floats, shape_or_type
+from vae_utils._inputs import check_finite, check_floats, check_width
 
 
 @dataclass(frozen=True)
@@ -34,19 +34,11 @@ class PCA:
                 "choose how many principal directions to keep"
             )
 
-    def _check_input(self, name: str, x: torch.Tensor, size: int) -> None:
-        """``x`` must be floats (an integer copy of ``mean`` would round it) of width ``size``."""
-        if not isinstance(x, torch.Tensor) or x.ndim == 0 or x.shape[-1] != size:
-            raise ValueError(
-                f"{name} must be a tensor (..., {size}), got {shape_or_type(x)}; pass rows of "
-                f"{size} columns, as the data that fit_pca saw"
-            )
-        check_floats(name, x)
-
     def encode(self, x: torch.Tensor, num_components: int) -> torch.Tensor:
         """``x: (batch, input_dim)`` -> coordinates ``z: (batch, num_components)``, dtype of x."""
         self._check_num_components(num_components)
-        self._check_input("x", x, len(self.mean))
+        # floats: an integer copy of the mean would be rounded
+        check_width("x", x, len(self.mean), "pass rows like the data that fit_pca saw")
         # in x's dtype: float64 copies of 60,000 images would take most of the time
         return (x - self.mean.to(x.dtype)) @ self.components[:, :num_components].to(x.dtype)
 
