@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
+from vae_utils._inputs import check_finite, check_floats, check_non_negative, check_width
 from vae_utils.cache import load_weights, read_metadata
 from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
 from vae_utils.priors import VampPrior
@@ -156,7 +157,14 @@ def shipped_bernoulli_record(prior: str = "standard") -> dict[str, dict[str, Any
 
 def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Draw binary images ``x_bin ~ Bernoulli(x)`` from grey levels ``x: (n, D)`` in [0, 1]."""
-    if x.min() < 0 or x.max() > 1:
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(
+            f"x must be a tensor of grey levels in [0, 1], got {type(x).__name__}; load images "
+            "with load_fashion_mnist"
+        )
+    check_floats("x", x)
+    check_finite("x", x)  # min and max would let a NaN through
+    if x.numel() and (x.min() < 0 or x.max() > 1):
         raise ValueError("x must hold grey levels in [0, 1]; load images with load_fashion_mnist")
     return torch.bernoulli(x, generator=generator)
 
@@ -168,6 +176,21 @@ def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Ten
         >>> round(bernoulli_log_likelihood(torch.ones(1, 2), torch.zeros(1, 2)).item(), 4)
         -1.3863
     """
+    check_width("x", x, logits.shape[-1], "x and logits must describe the same pixels")
+    try:
+        torch.broadcast_shapes(x.shape, logits.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"x {tuple(x.shape)} must broadcast to logits {tuple(logits.shape)}; pass the images "
+            "whose codes were decoded"
+        ) from None
+    if x.numel():
+        low, high = torch.aminmax(x)
+        if low < 0 or high > 1:  # a pixel is on or off
+            raise ValueError(
+                f"x must be binary images, pixels 0 or 1, got values from {low.item():g} to "
+                f"{high.item():g}; binarize grey levels with binarize(x)"
+            )
     return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(
         -1
     )
@@ -183,6 +206,8 @@ def bernoulli_negative_elbo(
     dimensions. With a learned prior (``model.prior``) the KL is the one-draw estimate
     ``log q(z | x) - log p(z)`` at the same ``z``.
     """
+    if not isinstance(kl_weight, torch.Tensor):
+        check_non_negative("kl_weight", kl_weight, "try kl_weight=1.0, or a value of kl_warmup")
     mu, log_var = model.encode(x)
     z = reparameterize(mu, log_var)
     reconstruction = -model.log_likelihood(x, z)

@@ -18,7 +18,8 @@ from typing import Literal
 
 import torch
 
-from vae_utils._checks import check_int, check_positive_number
+from vae_utils._checks import check_int, check_matrix, check_positive_number
+from vae_utils._inputs import check_columns, check_finite
 from vae_utils.losses import reconstruction_error
 from vae_utils.models import VAE, BaseVAE, reparameterize
 from vae_utils.priors import (
@@ -87,6 +88,14 @@ def train_vae_with_prior(
     if prior not in ("standard", "mixture", "vamp"):
         raise ValueError(f"prior must be 'standard', 'mixture' or 'vamp', got {prior!r}")
     check_int("num_components", num_components, "try num_components=10")
+    check_positive_number("C", C, "try C=1.0")
+    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
+    if prior == "vamp" and num_components > len(x):
+        raise ValueError(
+            f"num_components must be at most len(x) = {len(x)} for a VampPrior, whose "
+            f"pseudo-inputs start as distinct training images, got {num_components}; pass more "
+            "images or fewer components"
+        )
     config = TrainConfig() if config is None else config
 
     def build() -> VAE:
@@ -133,6 +142,8 @@ def elbo_surgery(
         one-draw estimates of the KL per image, the same draws for all three.
     """
     check_int("chunk_size", chunk_size, "try chunk_size=1000")
+    check_columns("x", x, model.input_dim, "pass images, e.g. x_test of load_fashion_mnist")
+    check_finite("x", x)  # one NaN code would spoil every image's aggregate posterior
     with torch.no_grad():
         mu, log_var = model.encode(x)
         z = reparameterize(mu, log_var, generator)  # (N, latent_dim)

@@ -11,25 +11,13 @@ latent dimension's KL.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from vae_utils._checks import check_int, check_positive_number
+from vae_utils._inputs import check_non_negative
 from vae_utils.collapse import kl_per_dimension
 from vae_utils.losses import kl_to_standard_normal, reconstruction_error
-
-
-def _check_non_negative(name: str, value: object, hint: str) -> None:
-    """Raise ``ValueError`` unless ``value`` is a finite real number ``>= 0`` (not a bool)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}; {hint}")
 
 
 def kl_warmup(step: int, warmup_steps: int) -> float:
@@ -78,7 +66,7 @@ def free_bits_kl(mu: torch.Tensor, log_var: torch.Tensor, free_bits: float) -> t
         >>> free_bits_kl(mu, torch.zeros(2, 2), free_bits=0.5)  # 0.5 + 2
         tensor(2.5000)
     """
-    _check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+    check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
     per_dimension = kl_per_dimension(mu, log_var)  # (latent_dim,), averaged over the batch
     return torch.clamp(per_dimension, min=free_bits).sum()
 
@@ -90,8 +78,8 @@ def _annealed_terms(
     the plain KL and the reconstruction error of each image, ``(batch,)`` each."""
     if not isinstance(C, torch.Tensor):  # a tensor when vae_utils.fit_together trains a sweep
         check_positive_number("C", C, "try C=1.0")
-    _check_non_negative("kl_weight", kl_weight, "try kl_weight=1.0, or a value of kl_warmup")
-    _check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+    check_non_negative("kl_weight", kl_weight, "try kl_weight=1.0, or a value of kl_warmup")
+    check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
     x_hat, mu, log_var = model(x)
     distortion = reconstruction_error(x, x_hat)  # (batch,)
     rate = kl_to_standard_normal(mu, log_var)  # (batch,)
@@ -176,7 +164,7 @@ class KLWarmup:
     ) -> None:
         check_positive_number("C", C, "try C=1.0")
         check_int("warmup_steps", warmup_steps, "try warmup_steps=1000 (optimiser steps)")
-        _check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+        check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
         if cycle_steps is not None:
             check_int("cycle_steps", cycle_steps, "try one epoch's steps, or None for no cycles")
             if cycle_steps < warmup_steps:
