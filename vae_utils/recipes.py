@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from vae_utils._checks import check_positive_number
+from vae_utils._checks import check_int, check_matrix, check_positive_number, is_int
+from vae_utils._inputs import check_columns, check_labels
 from vae_utils._progress import show_progress
 from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_trained
 from vae_utils.classifier import Classifier, classifier_objective
@@ -36,7 +37,7 @@ from vae_utils.losses import (
 from vae_utils.models import VAE, Autoencoder, reparameterize
 from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
-from vae_utils.train import LossFn, TrainConfig, fit, fit_together
+from vae_utils.train import LossFn, TrainConfig, check_fit_arguments, fit, fit_together
 from vae_utils.vq import VQVAE, VQVAELoss
 
 Model = TypeVar("Model", bound=nn.Module)
@@ -46,6 +47,19 @@ Model = TypeVar("Model", bound=nn.Module)
 _fingerprints: dict[int, tuple[weakref.ref, int, str]] = {}
 
 
+def _check_data(x: torch.Tensor, config: TrainConfig | None) -> TrainConfig:
+    """``config``, ``TrainConfig()`` if ``None``, after checking that ``x`` is a matrix: the
+    recipes read ``x.shape[1]`` and the key reads the config before :func:`fit` checks them."""
+    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
+    if config is None:
+        return TrainConfig()
+    if not isinstance(config, TrainConfig):
+        raise ValueError(
+            f"config must be a TrainConfig, got {config!r}; e.g. TrainConfig(num_epochs=5)"
+        )
+    return config
+
+
 def data_fingerprint(x: torch.Tensor) -> str:
     """A short SHA-256 of the data's shape, dtype and values: the same data, the same key.
 
@@ -53,6 +67,8 @@ def data_fingerprint(x: torch.Tensor) -> str:
     the fingerprint is remembered for the tensor object until PyTorch's version counter says that
     it was changed in place (``x += 1``, ``x[0] = 0``; writes through ``x.numpy()`` go unnoticed).
     """
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be a tensor, got {type(x).__name__}; make one with torch.tensor")
     known = _fingerprints.get(id(x))
     if known is not None and known[0]() is x and known[1] == x._version:
         return known[2]
@@ -118,7 +134,7 @@ def train_or_load(
     Returns:
         The model (in eval mode) and its loss history per epoch.
     """
-    config = TrainConfig() if config is None else config
+    config = _check_data(x, config)
     set_seed(config.seed)
     model = build()
     history = load_or_train(
@@ -200,7 +216,7 @@ def train_vae_with_remedy(
         "distortion": one float per optimiser step}``, the rate and distortion being the batch
         means of the plain KL and of ``||x - x_hat||^2`` (the cache keeps them with the weights).
     """
-    config = TrainConfig() if config is None else config
+    config = _check_data(x, config)
     loss_fn = KLWarmup(C, warmup_steps, free_bits, cycle_steps)
     set_seed(config.seed)
     model = VAE(x.shape[1], hidden_dims, latent_dim)
@@ -242,7 +258,8 @@ def train_vqvae(
         perplexity of each batch's codes, one float per optimiser step, "restarts": [the number
         of codes restarted]}`` (the cache keeps them with the weights).
     """
-    config = TrainConfig() if config is None else config
+    config = _check_data(x, config)
+    check_columns("x", x, 784, "pass flat 28x28 images, x.view(len(x), -1)")
     loss_fn = VQVAELoss(beta, reinit_every, seed=config.seed)
     set_seed(config.seed)
     model = VQVAE(num_codes, code_dim)
@@ -277,7 +294,7 @@ def train_calibrated_vae(
         pixel of its reconstructions of ``x`` (one draw of ``z`` per image). Its ``C`` is
         ``1 / (2 c)``.
     """
-    config = TrainConfig() if config is None else config
+    config = _check_data(x, config)
     model, _ = train_or_load(
         lambda: VAE(x.shape[1], hidden_dims, latent_dim),
         x,
@@ -292,23 +309,34 @@ def train_calibrated_vae(
     return model, reconstruction_error(x, x_hat).mean().item() / x.shape[1]
 
 
+def _check_labels(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> None:
+    """``num_classes`` fixes the model's outputs; the labels must lie below it (else a label 10
+    would silently make an eleventh class)."""
+    check_int("num_classes", num_classes, "use 10 for Fashion-MNIST")
+    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
+    check_labels("y", y, len(x), num_classes)
+
+
 def train_classifier(
     x: torch.Tensor,
     y: torch.Tensor,
     *,
     hidden_dims: Sequence[int] = (256,),
+    num_classes: int = 10,
     config: TrainConfig | None = None,
     directory: str | Path | None = None,
 ) -> tuple[Classifier, list[float]]:
-    """A :class:`Classifier` trained on images ``x: (n, 784)`` with labels ``y: (n,)``, or loaded.
+    """A :class:`Classifier` trained on images ``x: (n, 784)`` with labels ``y: (n,)`` in
+    ``0..num_classes - 1``, or loaded.
 
     By default 5 epochs (a few seconds), about 88% accuracy on the Fashion-MNIST test images.
     """
+    _check_labels(x, y, num_classes)
     return train_or_load(
-        lambda: Classifier(x.shape[1], hidden_dims, int(y.max()) + 1),
+        lambda: Classifier(x.shape[1], hidden_dims, num_classes),
         x,
         classifier_objective,
-        {"hidden_dims": list(hidden_dims)},
+        {"hidden_dims": list(hidden_dims), "num_classes": num_classes},
         TrainConfig(num_epochs=5) if config is None else config,
         labels=y,
         directory=directory,
@@ -322,16 +350,21 @@ def train_conditional_vae(
     *,
     latent_dim: int = 2,
     hidden_dims: Sequence[int] = (256,),
+    num_classes: int = 10,
     config: TrainConfig | None = None,
     directory: str | Path | None = None,
 ) -> tuple[ConditionalVAE, list[float]]:
-    """A :class:`ConditionalVAE` trained with weight ``C`` on ``x`` and labels ``y``, or loaded."""
+    """A :class:`ConditionalVAE` trained with weight ``C`` on ``x`` and labels ``y`` in
+    ``0..num_classes - 1``, or loaded."""
     check_positive_number("C", C, "try C=0.5")
+    _check_labels(x, y, num_classes)
+    key = {"C": C, "latent_dim": latent_dim, "hidden_dims": list(hidden_dims)}
+    key["num_classes"] = num_classes
     return train_or_load(
-        lambda: ConditionalVAE(x.shape[1], hidden_dims, latent_dim, int(y.max()) + 1),
+        lambda: ConditionalVAE(x.shape[1], hidden_dims, latent_dim, num_classes),
         x,
         partial(conditional_vae_objective, C=C),
-        {"C": C, "latent_dim": latent_dim, "hidden_dims": list(hidden_dims)},
+        key,
         config,
         labels=y,
         directory=directory,
@@ -349,6 +382,11 @@ def train_conv_vae(
 ) -> tuple[ConvVAE, list[float]]:
     """A :class:`ConvVAE` trained with loss weight ``C`` on ``x: (n, 784)``, or loaded."""
     check_positive_number("C", C, "try C=1.0")
+    check_columns("x", x, 784, "pass flat 28x28 images, x.view(len(x), -1)")
+    if len(channels) != 2 or not all(is_int(c) and c > 0 for c in channels):
+        raise ValueError(
+            f"channels must be two positive ints, got {channels!r}; try channels=(16, 32)"
+        )
     return train_or_load(
         lambda: ConvVAE(latent_dim, channels),
         x,
@@ -385,14 +423,17 @@ def train_vae_sweep(
     Returns:
         The models (in eval mode), in the order of ``C_values``.
     """
-    if len(C_values) == 0 or not all(
-        isinstance(C, int | float) and not isinstance(C, bool) and C > 0 for C in C_values
+    iterable = isinstance(C_values, Iterable) and not isinstance(C_values, str)
+    values = list(C_values) if iterable else []
+    if not values or not all(
+        isinstance(C, int | float) and not isinstance(C, bool) and C > 0 for C in values
     ):
         raise ValueError(
-            f"C_values must be a non-empty list of positive weights, got {C_values}; "
+            f"C_values must be a non-empty list of positive weights, got {C_values!r}; "
             "e.g. C_values=[0.1, 1, 10]"
         )
-    config = TrainConfig() if config is None else config
+    C_values = values
+    config = _check_data(x, config)
     models, keys, missing = [], [], []
     for C in C_values:
         build, loss_fn, key = _vae_run(x, C, latent_dim, hidden_dims, linear)
@@ -403,6 +444,7 @@ def train_vae_sweep(
             missing.append(len(models))
         models.append(model)
     if missing:
+        check_fit_arguments(models[0], x, config)  # as fit does: floats, finite, the model's dtype
         histories = fit_together(
             [models[i] for i in missing],
             x,
