@@ -67,6 +67,10 @@ def image_grid(
     """
     array = _as_numpy(images).astype(float)
     height, width = image_shape
+    if array.ndim in (2, 3) and len(array) == 0:
+        raise ValueError(
+            f"images must hold at least one image, got shape {array.shape}; pass e.g. x[:16]"
+        )
     if array.ndim not in (2, 3) or array[0].size != height * width:
         raise ValueError(
             f"images must be flat (n, {height * width}) or (n, {height}, {width}), got "
@@ -122,7 +126,16 @@ def plot_latent_scatter(
             f"{labels.shape}; train with latent_dim=2 or project the codes to 2-D first"
         )
     if len(class_names) > len(CLASS_COLORS):
-        raise ValueError(f"at most {len(CLASS_COLORS)} classes, got {len(class_names)}")
+        raise ValueError(
+            f"class_names must name at most {len(CLASS_COLORS)} classes, one per colour, got "
+            f"{len(class_names)}; merge classes or plot them in groups"
+        )
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(class_names)):
+        # else the points of such a label would be left out of the plot without a word
+        raise ValueError(
+            f"labels must lie in 0..{len(class_names) - 1}, one per entry of class_names, got "
+            f"values from {labels.min()} to {labels.max()}; pass a name for every class"
+        )
     ax = ax if ax is not None else plt.figure(figsize=(6, 5)).gca()
     for label, (name, color) in enumerate(zip(class_names, CLASS_COLORS, strict=False)):
         points = z[labels == label]
@@ -142,6 +155,11 @@ def plot_loss_curves(
     log_y: bool = False,
 ) -> Axes:
     """Plot one loss curve per entry of ``histories`` (name -> loss per epoch) against epochs."""
+    if not isinstance(histories, Mapping):
+        raise ValueError(
+            f"histories must be a dict of name -> loss per epoch, got {type(histories).__name__}; "
+            "pass e.g. {'autoencoder': history}"
+        )
     if not histories:
         raise ValueError("histories is empty; pass e.g. {'autoencoder': history}")
     ax = ax if ax is not None else plt.figure(figsize=(6, 4)).gca()

@@ -28,6 +28,11 @@ from matplotlib.figure import Figure
 
 def figure_to_png(fig: Figure, dpi: float = 80) -> bytes:
     """Render ``fig`` to PNG bytes and close it (so the notebook does not also display it)."""
+    if not isinstance(fig, Figure):
+        raise ValueError(
+            f"fig must be a matplotlib Figure, got {type(fig).__name__}; make one with "
+            "fig = plt.figure(), or pass ax.figure"
+        )
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
