@@ -13,8 +13,9 @@ A case that needs a change in a module whose code is part of the shipped weights
 (:func:`vae_utils.code_fingerprint`) is marked ``xfail(strict=True)``: it documents the gap and
 fails loudly (XPASS) once the module is fixed and the weights are retrained.
 
-``python tests/test_bad_input.py -v`` sorts what every case does now into clear errors, deep
-errors (raised inside PyTorch, NumPy or Python), unclear errors (raised by vae_utils, without the
+``PYTHONPATH=. python tests/test_bad_input.py -v`` (from the repository's root, so that this
+checkout's vae_utils is imported) sorts what every case does now into clear errors, deep errors
+(raised inside PyTorch, NumPy or Python), unclear errors (raised by vae_utils, without the
 argument or the fix), silent wrong results and correct results.
 """
 
@@ -1372,9 +1373,7 @@ LATENT = [
             "num_samples",
             "num_samples=100",
         ),
-        refuses(
-            "z-1d", lambda: vu.sample_fitted_normal(MU[0], 5, seeded()), "z", "(n, features)"
-        ),
+        refuses("z-1d", lambda: vu.sample_fitted_normal(MU[0], 5, seeded()), "z", "(n, features)"),
         refuses("z-nan", lambda: vu.sample_fitted_normal(bad(MU), 5, seeded()), "z", "NaN"),
     ),
     *probe(
@@ -2376,7 +2375,7 @@ def outcome(case: Case) -> str:
     return "correct result" if right else "silent wrong result"
 
 
-if __name__ == "__main__":  # python tests/test_bad_input.py [-v | -vv]
+if __name__ == "__main__":  # PYTHONPATH=. python tests/test_bad_input.py [-v | -vv]
     with tempfile.TemporaryDirectory() as cache, environment("VAE_UTILS_CACHE", cache):
         os.environ.pop("VAE_UTILS_SEED_SHIFT", None)
         counts: Counter[str] = Counter()

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
-from vae_utils._inputs import check_finite, check_floats, check_non_negative, check_width
+from vae_utils._inputs import check_floats, check_non_negative, check_width
 from vae_utils.cache import load_weights, read_metadata
 from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
 from vae_utils.priors import VampPrior
@@ -163,9 +163,14 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
             "with load_fashion_mnist"
         )
     check_floats("x", x)
-    check_finite("x", x)  # min and max would let a NaN through
-    if x.numel() and (x.min() < 0 or x.max() > 1):
-        raise ValueError("x must hold grey levels in [0, 1]; load images with load_fashion_mnist")
+    if x.numel():
+        low, high = torch.aminmax(x)
+        if low.isnan() or high.isnan():  # which comparisons would let through
+            raise ValueError("x holds NaN values; load images with load_fashion_mnist")
+        if low < 0 or high > 1:
+            raise ValueError(
+                "x must hold grey levels in [0, 1]; load images with load_fashion_mnist"
+            )
     return torch.bernoulli(x, generator=generator)
 
 
