@@ -350,7 +350,7 @@ LOSSES = [
             "x-1d",
             lambda: vu.calibrated_vae_objective(VAE, X[0]),
             "x",
-            "(batch, features)",
+            "(n, features)",
             xfail=keyed("losses.py", "check_matrix('x', x, ...) before x.shape[1]"),
         ),
     ),
