@@ -76,9 +76,11 @@ def probe(name: str, *cases: Case) -> list[Case]:
     return [dataclasses.replace(case, id=f"{name}-{case.id}") for case in cases]
 
 
-def keyed(module: str, fix: str) -> str:
-    """The xfail reason of a case that needs a change in a fingerprinted module."""
-    return f"needs a fix in {module}, which changes the shipped weights' keys: {fix}"
+def keyed(module: str, fix: str, shown: str = "") -> str:
+    """The xfail reason of a case that needs a change in a fingerprinted module; ``shown``: the
+    chapter whose ``# @save`` cell shows the code to change (tests/test_chapter_code.py)."""
+    also = f" (and chapter {shown}'s # @save cell, which shows that code)" if shown else ""
+    return f"needs a fix in {module}, which changes the shipped weights' keys{also}: {fix}"
 
 
 def holds(message: str, word: str) -> bool:
@@ -241,7 +243,7 @@ def manual_log_normal(z: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) 
 # --- the cases, by module ---------------------------------------------------------------------
 
 C_CHECK = keyed(
-    "losses.py", "check_positive_number('C', C, ...) unless C is a tensor, as in remedies"
+    "losses.py", "check_positive_number('C', C, ...) in vae_loss unless C is a tensor", shown="3"
 )
 LOSSES = [
     *probe(
@@ -331,7 +333,7 @@ LOSSES = [
             lambda: vu.vae_loss(X, X, MU[:2], LV[:2], C=1.0),
             "mu",
             "x",
-            xfail=keyed("losses.py", "refuse mu with another number of rows than x"),
+            xfail=keyed("losses.py", "refuse mu with another number of rows than x", "3"),
         ),
     ),
     *probe(
@@ -392,12 +394,11 @@ LOSSES = [
 ]
 
 SIZES = keyed("models.py", "refuse sizes that are not positive ints, e.g. with check_hidden_dims")
-WIDTH = keyed("models.py", "refuse x without input_dim columns in encode")
-INTEGER_X = keyed("models.py", "refuse integer x in encode")
-FLOAT64_X = keyed("models.py", "refuse x of another float type than the weights in encode")
-NOT_A_GENERATOR = keyed(
-    "models.py", "refuse a generator that is not a torch.Generator (torch's own error names it)"
-)
+ENCODER_INPUT = "an input check on the encoders of mlp_encoder_decoder (a forward pre-hook)"
+WIDTH = keyed("models.py", f"{ENCODER_INPUT}: x must have input_dim columns")
+INTEGER_X = keyed("models.py", f"{ENCODER_INPUT}: x must hold floats")
+FLOAT64_X = keyed("models.py", f"{ENCODER_INPUT}: x must have the weights' dtype")
+NOT_A_GENERATOR = "refuse a generator that is not a torch.Generator (torch's error names it)"
 MODELS = [
     *probe(
         "mlp",
@@ -479,21 +480,21 @@ MODELS = [
             lambda: vu.reparameterize([[0.0]], LV[:1, :1]),
             "mu",
             "tensor",
-            xfail=keyed("models.py", "refuse mu and log_var that are not tensors"),
+            xfail=keyed("models.py", "refuse mu and log_var that are not tensors", "3"),
         ),
         refuses(
             "int64",
             lambda: vu.reparameterize(long(2, 2), long(2, 2)),
             "mu",
             "float",
-            xfail=keyed("models.py", "refuse integer mu (randn has no integer dtype)"),
+            xfail=keyed("models.py", "refuse integer mu (randn has no integer dtype)", "3"),
         ),
         refuses(
             "generator-str",
             lambda: vu.reparameterize(MU, LV, "0"),
             "generator",
             "vu.generator(0)",
-            xfail=NOT_A_GENERATOR,
+            xfail=keyed("models.py", f"in reparameterize, {NOT_A_GENERATOR}", "3"),
         ),
         gives("nan", lambda: vu.reparameterize(bad(MU), LV, seeded()), nan_first_only),
         gives("empty", lambda: vu.reparameterize(MU[:0], LV[:0]), shape(0, 2)),
@@ -535,7 +536,7 @@ MODELS = [
             lambda: VAE.sample(2, "0"),
             "generator",
             "vu.generator(0)",
-            xfail=NOT_A_GENERATOR,
+            xfail=keyed("models.py", f"in BaseVAE.sample, {NOT_A_GENERATOR}"),
         ),
         refuses(
             "log_likelihood-variance-none",
@@ -770,7 +771,7 @@ TRAIN = [
             lambda: vu.fit(AE, X, "autoencoder_objective", TINY),
             "loss_fn",
             "autoencoder_objective",
-            xfail=keyed("train.py", "refuse a loss_fn that is not callable"),
+            xfail=keyed("train.py", "refuse a loss_fn that is not callable, in fit", "2"),
         ),
     ),
     *probe(
@@ -843,7 +844,8 @@ SEEDS = [
     ),
 ]
 
-CHANNELS = keyed("conv.py", "refuse channels that are not two positive ints, as VQVAE does")
+CHANNELS = keyed("conv.py", "refuse channels that are not two positive ints, as VQVAE does", "9")
+CONV_INPUT = "register models.py's encoder input check in ConvVAE.__init__"
 CONV_CASES = probe(
     "ConvVAE",
     refuses("latent_dim-zero", lambda: vu.ConvVAE(0), "latent_dim", "latent_dim=10"),
@@ -869,14 +871,26 @@ CONV_CASES = probe(
         "channels=(16, 32)",
         xfail=CHANNELS,
     ),
-    refuses("x-wrong-width", lambda: CONV(images(3, 100)), "x", "784", xfail=WIDTH),
-    refuses("x-float64", lambda: CONV(X.double()), "x", "float32", xfail=FLOAT64_X),
+    refuses(
+        "x-wrong-width",
+        lambda: CONV(images(3, 100)),
+        "x",
+        "784",
+        xfail=keyed("conv.py", CONV_INPUT, "9"),
+    ),
+    refuses(
+        "x-float64",
+        lambda: CONV(X.double()),
+        "x",
+        "float32",
+        xfail=keyed("conv.py", CONV_INPUT, "9"),
+    ),
     refuses(
         "decode-z-wrong-latent_dim",
         lambda: CONV.decode(torch.zeros(3, 5)),
         "z",
         "latent_dim",
-        xfail=keyed("conv.py", "refuse z whose last dimension is not latent_dim"),
+        xfail=keyed("conv.py", "refuse z whose last dimension is not latent_dim", "9"),
     ),
     gives(
         "decode-leading-dims",
@@ -886,8 +900,10 @@ CONV_CASES = probe(
     gives("x-empty", lambda: CONV(X[:0]), lambda r: r[0].shape == (0, 784)),
 )
 
-Z_E_DTYPE = keyed("vq.py", "refuse z_e of another dtype than the codebook in _check_z_e")
-EMPTY_Z_E = keyed("vq.py", "refuse an empty z_e (NaN losses, or no vector to copy) in _check_z_e")
+Z_E_DTYPE = keyed("vq.py", "refuse z_e of another dtype than the codebook in _check_z_e", "14")
+EMPTY_Z_E = keyed(
+    "vq.py", "refuse an empty z_e (NaN losses, or no code to copy) in _check_z_e", "14"
+)
 VQ = [
     *probe(
         "VectorQuantizer",
@@ -1082,9 +1098,9 @@ VQ = [
 ]
 
 ELBO_SHOWN = (
-    "needs a check of x in elbo (likelihood.py), whose code chapter 5 shows "
-    "(tests/test_chapter_code.py), or in BaseVAE.encode (models.py), which changes the shipped "
-    "weights' keys"
+    "needs the encoders' input check of models.py (see Autoencoder-x-wrong-width), which changes "
+    "the shipped weights' keys, or a check of x in elbo (likelihood.py), whose code chapter 5's "
+    "# @save cell shows"
 )
 LIKELIHOOD = [
     *probe(
