@@ -1347,6 +1347,11 @@ LATENT = [
         refuses("low-nan", lambda: vu.latent_grid(nan, 1.0, 3), "high", "low"),
         refuses("low-minus-inf", lambda: vu.latent_grid(-inf, 1.0, 3), "low", "finite"),
         refuses("low-str", lambda: vu.latent_grid("-1", 1.0, 3), "low", "finite"),
+        gives(
+            "bounds-0d-tensors",
+            lambda: vu.latent_grid(torch.tensor(-1.0), torch.tensor(1.0), 3),
+            lambda r: torch.equal(r, vu.latent_grid(-1.0, 1.0, 3)),
+        ),
     ),
     *probe(
         "sample_box",

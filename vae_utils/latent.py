@@ -53,6 +53,10 @@ def latent_grid(low: float, high: float, num_per_side: int) -> torch.Tensor:
                 [ 0.,  1.],
                 [ 1.,  1.]])
     """
+    if isinstance(low, torch.Tensor) and low.numel() == 1:  # e.g. z.min()
+        low = low.item()
+    if isinstance(high, torch.Tensor) and high.numel() == 1:
+        high = high.item()
     for name, value in (("low", low), ("high", high)):
         check_finite_number(name, value, "pass finite bounds, e.g. low=-3.0, high=3.0")
     if not high > low:
