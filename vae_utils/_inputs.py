@@ -13,12 +13,8 @@ import math
 
 import torch
 
+from vae_utils._checks import _shape as shape_or_type  # one definition, for the messages
 from vae_utils._checks import check_matrix
-
-
-def shape_or_type(value: object) -> object:
-    """What to print for ``value`` in a message: a tensor's shape, else its type's name."""
-    return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
 
 
 def check_finite_number(name: str, value: object, hint: str) -> None:
