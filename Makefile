@@ -117,12 +117,21 @@ $(AXE):
 	tar -xzf $(VENDOR)/test/axe-core-$(AXE_VERSION).tgz -C $(dir $@) --strip-components=1 \
 		package/axe.min.js
 
+# The tests run the chapters as a reader's fresh runtime would: an empty cache and, at the default
+# seed, training made to fail except in the demos whose training is the lesson (an IPython startup
+# file in every kernel, tests/no_training_startup.py): every other model must load, shipped.
+FRESH := _build/fresh-runtime
 test: setup vendor $(INSTALLED7) $(AXE)
 	$(RUFF) check vae_utils tests benchmarks scripts notebooks book/_ext conftest.py
 	$(RUFF) format --check vae_utils tests benchmarks scripts notebooks book/_ext conftest.py
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(JB) build . --all -W --keep-going
-	$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider
+	rm -rf $(FRESH) && mkdir -p $(FRESH)/ipython/profile_default/startup $(FRESH)/cache
+	cp tests/no_training_startup.py $(FRESH)/ipython/profile_default/startup/
+	IPYTHONDIR=$(abspath $(FRESH))/ipython VAE_UTILS_CACHE=$(abspath $(FRESH))/cache \
+		VAE_UTILS_TRAINING_LOG=$(abspath $(FRESH))/demos.jsonl \
+		$(PY) -m pytest tests vae_utils notebooks --doctest-modules --nbval-lax --nbval-current-env -p no:cacheprovider
+	@if [ -f $(FRESH)/demos.jsonl ]; then echo "The demos' training:"; cat $(FRESH)/demos.jsonl; fi
 
 # Not a test: timings depend on the machine. Builds first, so every cache is warm.
 bench: book
