@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_hidden_dims, check_int, check_positive_number
-from vae_utils._inputs import check_width
+from vae_utils._checks import check_hidden_dims, check_int, check_positive_number, check_width
 from vae_utils.losses import vae_loss
 from vae_utils.models import mlp, reparameterize
 

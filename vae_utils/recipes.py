@@ -21,8 +21,14 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from vae_utils._checks import check_int, check_matrix, check_positive_number, is_int
-from vae_utils._inputs import check_columns, check_labels
+from vae_utils._checks import (
+    check_columns,
+    check_int,
+    check_labels,
+    check_matrix,
+    check_positive_number,
+    is_int,
+)
 from vae_utils._progress import show_progress
 from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_trained
 from vae_utils.classifier import Classifier, classifier_objective

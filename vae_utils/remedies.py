@@ -14,8 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_utils._checks import check_int, check_positive_number
-from vae_utils._inputs import check_non_negative
+from vae_utils._checks import check_int, check_non_negative, check_positive_number
 from vae_utils.collapse import kl_per_dimension
 from vae_utils.losses import kl_to_standard_normal, reconstruction_error
 
