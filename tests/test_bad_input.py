@@ -393,26 +393,19 @@ LOSSES = [
     ),
 ]
 
-SIZES = keyed("models.py", "refuse sizes that are not positive ints, e.g. with check_hidden_dims")
-ENCODER_INPUT = "an input check on the encoders of mlp_encoder_decoder (a forward pre-hook)"
-WIDTH = keyed("models.py", f"{ENCODER_INPUT}: x must have input_dim columns")
-INTEGER_X = keyed("models.py", f"{ENCODER_INPUT}: x must hold floats")
-FLOAT64_X = keyed("models.py", f"{ENCODER_INPUT}: x must have the weights' dtype")
-NOT_A_GENERATOR = "refuse a generator that is not a torch.Generator (torch's error names it)"
 MODELS = [
     *probe(
         "mlp",
         refuses("one-size", lambda: vu.mlp((784,)), "sizes", "(784, 2)"),
-        refuses("zero-width", lambda: vu.mlp((784, 0)), "sizes", "positive", xfail=SIZES),
-        refuses("negative-width", lambda: vu.mlp((784, -1)), "sizes", "positive", xfail=SIZES),
-        refuses("float-width", lambda: vu.mlp((784.0, 2)), "sizes", "positive", xfail=SIZES),
-        refuses("sizes-none", lambda: vu.mlp(None), "sizes", "(784, 2)", xfail=SIZES),
+        refuses("zero-width", lambda: vu.mlp((784, 0)), "sizes", "positive"),
+        refuses("negative-width", lambda: vu.mlp((784, -1)), "sizes", "positive"),
+        refuses("float-width", lambda: vu.mlp((784.0, 2)), "sizes", "positive"),
+        refuses("sizes-none", lambda: vu.mlp(None), "sizes", "(784, 2)"),
         refuses(
             "output_activation-str",
             lambda: vu.mlp((784, 2), "sigmoid"),
             "output_activation",
             "nn.Sigmoid()",
-            xfail=keyed("models.py", "refuse an output_activation that is not a module"),
         ),
     ),
     *probe(
@@ -440,7 +433,6 @@ MODELS = [
             lambda: vu.mlp_encoder_decoder(784, (8,), 2, encoder_outputs=0),
             "encoder_outputs",
             "2 * latent_dim",
-            xfail=keyed("models.py", "check_int('encoder_outputs', ...)"),
         ),
     ),
     *probe(
@@ -465,9 +457,9 @@ MODELS = [
             "hidden_dims",
             "hidden_dims=(256,)",
         ),
-        refuses("x-wrong-width", lambda: AE(images(3, 10)), "x", "784", xfail=WIDTH),
-        refuses("x-uint8", lambda: AE(as_bytes(X)), "x", "255", xfail=INTEGER_X),
-        refuses("x-float64", lambda: AE(X.double()), "x", "float32", xfail=FLOAT64_X),
+        refuses("x-wrong-width", lambda: AE(images(3, 10)), "x", "784"),
+        refuses("x-uint8", lambda: AE(as_bytes(X)), "x", "255"),
+        refuses("x-float64", lambda: AE(X.double()), "x", "float32"),
         gives("x-empty", lambda: AE(X[:0]), shape(0, 784)),
         gives("x-nan", lambda: AE(bad(X)), nan_first_only),
         gives("x-1d", lambda: AE(X[0]), lambda r: close(r, AE(X[:1])[0], atol=1e-6)),
@@ -475,26 +467,10 @@ MODELS = [
     *probe(
         "reparameterize",
         refuses("shapes-differ", lambda: vu.reparameterize(MU, LV[:, :1]), "mu", "log_var"),
+        refuses("mu-list", lambda: vu.reparameterize([[0.0]], LV[:1, :1]), "mu", "tensor"),
+        refuses("int64", lambda: vu.reparameterize(long(2, 2), long(2, 2)), "mu", "float"),
         refuses(
-            "mu-list",
-            lambda: vu.reparameterize([[0.0]], LV[:1, :1]),
-            "mu",
-            "tensor",
-            xfail=keyed("models.py", "refuse mu and log_var that are not tensors", "3"),
-        ),
-        refuses(
-            "int64",
-            lambda: vu.reparameterize(long(2, 2), long(2, 2)),
-            "mu",
-            "float",
-            xfail=keyed("models.py", "refuse integer mu (randn has no integer dtype)", "3"),
-        ),
-        refuses(
-            "generator-str",
-            lambda: vu.reparameterize(MU, LV, "0"),
-            "generator",
-            "vu.generator(0)",
-            xfail=keyed("models.py", f"in reparameterize, {NOT_A_GENERATOR}", "3"),
+            "generator-str", lambda: vu.reparameterize(MU, LV, "0"), "generator", "vu.generator(0)"
         ),
         gives("nan", lambda: vu.reparameterize(bad(MU), LV, seeded()), nan_first_only),
         gives("empty", lambda: vu.reparameterize(MU[:0], LV[:0]), shape(0, 2)),
@@ -519,9 +495,9 @@ MODELS = [
             "hidden_dims-zero", lambda: vu.VAE(784, (0,), 2), "hidden_dims", "hidden_dims=(256,)"
         ),
         refuses("input_dim-negative", lambda: vu.VAE(-784), "input_dim", "784"),
-        refuses("encode-x-wrong-width", lambda: VAE.encode(images(3, 10)), "x", "784", xfail=WIDTH),
-        refuses("encode-x-uint8", lambda: VAE.encode(as_bytes(X)), "x", "255", xfail=INTEGER_X),
-        refuses("forward-x-float64", lambda: VAE(X.double()), "x", "float32", xfail=FLOAT64_X),
+        refuses("encode-x-wrong-width", lambda: VAE.encode(images(3, 10)), "x", "784"),
+        refuses("encode-x-uint8", lambda: VAE.encode(as_bytes(X)), "x", "255"),
+        refuses("forward-x-float64", lambda: VAE(X.double()), "x", "float32"),
         gives(
             "forward-x-empty",
             lambda: VAE(X[:0]),
@@ -531,13 +507,7 @@ MODELS = [
             refuses(f"sample-{name}", lambda n=n: VAE.sample(n), "num_samples", "num_samples=16")
             for name, n in [("zero", 0), ("negative", -1), ("float", 2.5), ("str", "3")]
         ],
-        refuses(
-            "sample-generator-str",
-            lambda: VAE.sample(2, "0"),
-            "generator",
-            "vu.generator(0)",
-            xfail=keyed("models.py", f"in BaseVAE.sample, {NOT_A_GENERATOR}"),
-        ),
+        refuses("sample-generator-str", lambda: VAE.sample(2, "0"), "generator", "vu.generator(0)"),
         refuses(
             "log_likelihood-variance-none",
             lambda: VAE.log_likelihood(X, MU),
@@ -793,10 +763,8 @@ TRAIN = [
         refuses(
             "config-dict", lambda: fit_vaes(X, config={}), "config", "TrainConfig(num_epochs=5)"
         ),
-        refuses("x-uint8", lambda: fit_vaes(as_bytes(X)), "x", "255", xfail=FIT_CHECKS),
-        refuses(
-            "x-float64", lambda: fit_vaes(X.double()), "x", "x.to(torch.float32)", xfail=FIT_CHECKS
-        ),
+        refuses("x-uint8", lambda: fit_vaes(as_bytes(X)), "x", "255"),
+        refuses("x-float64", lambda: fit_vaes(X.double()), "x", "x.to(torch.float32)"),
         refuses("x-nan", lambda: fit_vaes(bad(X)), "x", "NaN", xfail=FIT_CHECKS),
     ),
 ]
@@ -845,7 +813,6 @@ SEEDS = [
 ]
 
 CHANNELS = keyed("conv.py", "refuse channels that are not two positive ints, as VQVAE does", "9")
-CONV_INPUT = "register models.py's encoder input check in ConvVAE.__init__"
 CONV_CASES = probe(
     "ConvVAE",
     refuses("latent_dim-zero", lambda: vu.ConvVAE(0), "latent_dim", "latent_dim=10"),
@@ -871,20 +838,8 @@ CONV_CASES = probe(
         "channels=(16, 32)",
         xfail=CHANNELS,
     ),
-    refuses(
-        "x-wrong-width",
-        lambda: CONV(images(3, 100)),
-        "x",
-        "784",
-        xfail=keyed("conv.py", CONV_INPUT, "9"),
-    ),
-    refuses(
-        "x-float64",
-        lambda: CONV(X.double()),
-        "x",
-        "float32",
-        xfail=keyed("conv.py", CONV_INPUT, "9"),
-    ),
+    refuses("x-wrong-width", lambda: CONV(images(3, 100)), "x", "784"),
+    refuses("x-float64", lambda: CONV(X.double()), "x", "float32"),
     refuses(
         "decode-z-wrong-latent_dim",
         lambda: CONV.decode(torch.zeros(3, 5)),
@@ -1097,11 +1052,6 @@ VQ = [
     ),
 ]
 
-ELBO_SHOWN = (
-    "needs the encoders' input check of models.py (see Autoencoder-x-wrong-width), which changes "
-    "the shipped weights' keys, or a check of x in elbo (likelihood.py), whose code chapter 5's "
-    "# @save cell shows"
-)
 LIKELIHOOD = [
     *probe(
         "fit_ppca",
@@ -1155,9 +1105,7 @@ LIKELIHOOD = [
             "variance",
             "variance=None",
         ),
-        refuses(
-            "x-wrong-width", lambda: vu.elbo(VAE, images(3, 10), 0.5), "x", "784", xfail=ELBO_SHOWN
-        ),
+        refuses("x-wrong-width", lambda: vu.elbo(VAE, images(3, 10), 0.5), "x", "784"),
         gives("x-nan", lambda: vu.elbo(VAE, bad(X), 0.5, generator=seeded()), nan_first_only),
     ),
     *probe(

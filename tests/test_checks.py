@@ -4,12 +4,16 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
 from vae_utils._checks import (
+    check_generator,
     check_hidden_dims,
+    check_input,
     check_int,
     check_matrix,
     check_positive_number,
+    check_reparameterize_arguments,
     check_same_shape,
     is_int,
 )
@@ -66,6 +70,39 @@ def test_check_matrix_and_check_same_shape():
     check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 3))
     with pytest.raises(ValueError, match=r"a and b must both have shape .* \(2, 3\) and \(2, 4\)"):
         check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 4))
+
+
+def test_check_generator_takes_none_or_a_generator():
+    check_generator(None)
+    check_generator(torch.Generator())
+    with pytest.raises(ValueError, match=r"generator must be a torch.Generator.*vu.generator\(0\)"):
+        check_generator(0)
+
+
+def test_check_input_wants_the_width_and_the_float_type_of_the_weights():
+    model = nn.Linear(3, 2)
+    check_input(torch.zeros(5, 3), 3, model)
+    check_input(torch.zeros(2, 5, 3), 3, model)  # leading dimensions are the model's business
+    with pytest.raises(ValueError, match=r"x must be a tensor \(\.\.\., 3\), got \(5, 4\)"):
+        check_input(torch.zeros(5, 4), 3, model)
+    with pytest.raises(
+        ValueError, match=r"x must hold floats, got torch.uint8; .*x.float\(\) / 255"
+    ):
+        check_input(torch.zeros(5, 3, dtype=torch.uint8), 3, model)
+    with pytest.raises(ValueError, match=r"x holds torch.float64 .* x.to\(torch.float32\)"):
+        check_input(torch.zeros(5, 3, dtype=torch.float64), 3, model)
+    check_input(torch.zeros(5, 3, dtype=torch.float64), 3, model.double())
+
+
+def test_check_reparameterize_arguments():
+    mu = torch.zeros(3, 2)
+    check_reparameterize_arguments(mu, mu, None)
+    with pytest.raises(ValueError, match=r"each be a tensor, of one shape, got list and \(3, 2\)"):
+        check_reparameterize_arguments([[0.0]], mu, None)
+    with pytest.raises(ValueError, match=r"mu must hold floats, got torch\.int64"):
+        check_reparameterize_arguments(mu.long(), mu.long(), None)
+    with pytest.raises(ValueError, match=r"generator must be a torch\.Generator"):
+        check_reparameterize_arguments(mu, mu, 0)
 
 
 def test_progress_bars_follow_the_argument_then_ci(monkeypatch):

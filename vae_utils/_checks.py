@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 import torch
+from torch import nn
 
 
 def is_int(value: object) -> bool:
@@ -67,6 +68,15 @@ def check_hidden_dims(hidden_dims: Sequence[int]) -> tuple[int, ...]:
     return tuple(hidden_dims)
 
 
+def check_generator(generator: object) -> None:
+    """Raise ``ValueError`` unless ``generator`` is a ``torch.Generator`` or ``None``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(
+            f"generator must be a torch.Generator or None, got {generator!r}; "
+            "make one with vu.generator(0)"
+        )
+
+
 # --- tensors -------------------------------------------------------------------------------
 
 
@@ -99,12 +109,25 @@ def check_columns(name: str, x: object, columns: int, hint: str, min_rows: int =
         raise ValueError(f"{name} must have {columns} columns, got {tuple(x.shape)}; {hint}")
 
 
-def check_floats(name: str, x: torch.Tensor) -> None:
-    """Raise ``ValueError`` unless the tensor ``x`` holds floating-point numbers."""
+def check_floats(name: str, x: torch.Tensor, hint: str = "") -> None:
+    """Raise ``ValueError`` unless the tensor ``x`` holds floating-point numbers; the message
+    says how to convert images stored as bytes, unless ``hint`` says something else."""
     if not x.is_floating_point():
+        hint = hint or (
+            f"convert it with {name}.float() (images stored as bytes 0..255: {name}.float() / 255)"
+        )
+        raise ValueError(f"{name} must hold floats, got {x.dtype}; {hint}")
+
+
+def check_float_type(name: str, x: torch.Tensor, model: nn.Module, hint: str = "") -> None:
+    """Raise ``ValueError`` unless the tensor ``x`` holds floats of the type of ``model``'s
+    weights (float32, unless the model was converted), which its layers need."""
+    check_floats(name, x, hint)
+    weights = next(model.parameters(), None)
+    if weights is not None and x.dtype != weights.dtype:
         raise ValueError(
-            f"{name} must hold floats, got {x.dtype}; convert it with {name}.float() "
-            f"(images stored as bytes 0..255: {name}.float() / 255)"
+            f"{name} holds {x.dtype} but the model's weights are {weights.dtype}; "
+            f"convert it with {name}.to({weights.dtype})"
         )
 
 
@@ -114,6 +137,15 @@ def check_width(name: str, x: object, width: int, hint: str) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim == 0 or x.shape[-1] != width:
         raise ValueError(f"{name} must be a tensor (..., {width}), got {shape_or_type(x)}; {hint}")
     check_floats(name, x)
+
+
+def check_input(x: object, width: int, model: nn.Module) -> None:
+    """Raise ``ValueError`` unless ``x`` is a tensor ``(..., width)`` of floats of the type of
+    ``model``'s weights: what an encoder takes. A few attribute reads, no value is read, so it is
+    cheap enough for every forward pass."""
+    check_width("x", x, width, "flatten images with x.view(len(x), -1)")
+    assert isinstance(x, torch.Tensor)  # checked just above
+    check_float_type("x", x, model)
 
 
 def check_finite(name: str, x: torch.Tensor, hint: str = "") -> None:
@@ -143,3 +175,23 @@ def check_labels(name: str, y: object, n: int, num_classes: int) -> None:
             f"{name} must hold labels in 0..{num_classes - 1}, got values from {y.min().item()} to "
             f"{y.max().item()}; pass the labels of load_fashion_mnist, or num_classes to the model"
         )
+
+
+# --- the arguments of the functions that the chapters show --------------------------------
+
+
+def check_reparameterize_arguments(mu: object, log_var: object, generator: object) -> None:
+    """Raise ``ValueError`` unless ``mu`` and ``log_var`` are float tensors of one shape and
+    ``generator`` is a ``torch.Generator`` or ``None``."""
+    if (
+        not isinstance(mu, torch.Tensor)
+        or not isinstance(log_var, torch.Tensor)
+        or mu.shape != log_var.shape
+    ):
+        raise ValueError(
+            f"mu and log_var must each be a tensor, of one shape, got {shape_or_type(mu)} and "
+            f"{shape_or_type(log_var)}; pass the two halves that the encoder returns"
+        )
+    for name, value in (("mu", mu), ("log_var", log_var)):
+        check_floats(name, value, f"pass the encoder's output, or convert it with {name}.float()")
+    check_generator(generator)
