@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from vae_utils._checks import (
+    check_channels,
     check_generator,
     check_hidden_dims,
     check_input,
@@ -70,6 +71,16 @@ def test_check_matrix_and_check_same_shape():
     check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 3))
     with pytest.raises(ValueError, match=r"a and b must both have shape .* \(2, 3\) and \(2, 4\)"):
         check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 4))
+
+
+@pytest.mark.parametrize("channels", [(16,), (0, 32), (16.5, 32), 16, (16, 32, 64), "ab"])
+def test_check_channels_refuses_what_is_not_two_positive_ints(channels):
+    check_channels((16, 32))
+    check_channels([4, 8])
+    with pytest.raises(
+        ValueError, match=r"channels must be two positive ints.*channels=\(16, 32\)"
+    ):
+        check_channels(channels)
 
 
 def test_check_generator_takes_none_or_a_generator():

@@ -68,6 +68,19 @@ def check_hidden_dims(hidden_dims: Sequence[int]) -> tuple[int, ...]:
     return tuple(hidden_dims)
 
 
+def check_channels(channels: object) -> None:
+    """Raise ``ValueError`` unless ``channels`` is two positive ints, the channels of a
+    convolutional model's first and second convolution."""
+    if (
+        not isinstance(channels, tuple | list)
+        or len(channels) != 2
+        or not all(is_int(c) and c > 0 for c in channels)
+    ):
+        raise ValueError(
+            f"channels must be two positive ints, got {channels!r}; try channels=(16, 32)"
+        )
+
+
 def check_generator(generator: object) -> None:
     """Raise ``ValueError`` unless ``generator`` is a ``torch.Generator`` or ``None``."""
     if generator is not None and not isinstance(generator, torch.Generator):
