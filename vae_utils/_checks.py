@@ -58,6 +58,14 @@ def check_non_negative(name: str, value: object, hint: str) -> None:
         raise ValueError(f"{name} must be a number >= 0, got {value!r}; {hint}")
 
 
+def check_loss_weight(name: str, value: object, hint: str) -> None:
+    """:func:`check_positive_number`, except that a tensor passes: :func:`vae_utils.fit_together`
+    hands each model its weight as a 0-d tensor, and checks the numbers where it builds it (here,
+    at every batch, reading a tensor's value would make the CPU wait for a GPU)."""
+    if not isinstance(value, torch.Tensor):
+        check_positive_number(name, value, hint)
+
+
 def check_hidden_dims(hidden_dims: Sequence[int]) -> tuple[int, ...]:
     """``hidden_dims`` as a tuple of positive ints, or a ``ValueError`` that shows the fix."""
     if isinstance(hidden_dims, int) or not all(is_int(h) and h > 0 for h in hidden_dims):
@@ -191,6 +199,24 @@ def check_labels(name: str, y: object, n: int, num_classes: int) -> None:
 
 
 # --- the arguments of the functions that the chapters show --------------------------------
+
+
+def check_vae_loss_arguments(x: object, mu: object, C: object) -> None:
+    """Raise ``ValueError`` unless the loss weight ``C`` is a positive number (or a tensor, see
+    :func:`check_loss_weight`) and ``mu`` has one row per image of ``x``; the shapes of ``x``
+    and ``x_hat``, ``mu`` and ``log_var`` are checked by the functions that take them."""
+    check_loss_weight("C", C, "try C=10, or C = 1 / (2 c) for a decoder of variance c")
+    if (
+        isinstance(x, torch.Tensor)
+        and isinstance(mu, torch.Tensor)
+        and x.ndim > 0
+        and mu.ndim > 0
+        and len(mu) != len(x)
+    ):  # other inputs are refused by reconstruction_error and kl_to_standard_normal
+        raise ValueError(
+            f"mu must have one row per row of x, got {len(mu)} and {len(x)} rows; "
+            "pass the mu and log_var that the encoder returns for x"
+        )
 
 
 def check_reparameterize_arguments(mu: object, log_var: object, generator: object) -> None:
