@@ -649,7 +649,6 @@ PRIORS = [
     ),
 ]
 
-FIT_CHECKS = keyed("train.py", "call check_fit_arguments(models[0], x, config) as fit does")
 TRAIN = [
     *probe(
         "TrainConfig",
@@ -697,16 +696,12 @@ TRAIN = [
             lambda: vu.fit("AE", X, vu.autoencoder_objective, TINY),
             "model",
             "nn.Module",
-            xfail=keyed(
-                "train.py", "refuse a model that is not an nn.Module in check_fit_arguments"
-            ),
         ),
         refuses(
             "loss_fn-str",
             lambda: vu.fit(AE, X, "autoencoder_objective", TINY),
             "loss_fn",
             "autoencoder_objective",
-            xfail=keyed("train.py", "refuse a loss_fn that is not callable, in fit", "2"),
         ),
     ),
     *probe(
@@ -730,7 +725,7 @@ TRAIN = [
         ),
         refuses("x-uint8", lambda: fit_vaes(as_bytes(X)), "x", "255"),
         refuses("x-float64", lambda: fit_vaes(X.double()), "x", "x.to(torch.float32)"),
-        refuses("x-nan", lambda: fit_vaes(bad(X)), "x", "NaN", xfail=FIT_CHECKS),
+        refuses("x-nan", lambda: fit_vaes(bad(X)), "x", "NaN"),
     ),
 ]
 
