@@ -9,10 +9,6 @@ computation. Functions that compute one value per example pass a NaN on to that 
 (as PyTorch does); functions that summarise the data (a fit, a statistic, a count, a choice)
 refuse it.
 
-A case that needs a change in a module whose code is part of the shipped weights' cache keys
-(:func:`vae_utils.code_fingerprint`) is marked ``xfail(strict=True)``: it documents the gap and
-fails loudly (XPASS) once the module is fixed and the weights are retrained.
-
 ``PYTHONPATH=. python tests/test_bad_input.py -v`` (from the repository's root, so that this
 checkout's vae_utils is imported) sorts what every case does now into clear errors, deep errors
 (raised inside PyTorch, NumPy or Python), unclear errors (raised by vae_utils, without the
@@ -58,29 +54,21 @@ class Case:
     words: tuple[str, ...] = ()  # the error message holds each; () when a result is expected
     check: Callable[[Any], bool] | None = None  # is the result right?
     errors: tuple[type[BaseException], ...] = (ValueError, TypeError)
-    xfail: str = ""  # why this case cannot pass yet
 
 
-def refuses(id: str, call: Callable[[], Any], *words: str, errors=(), xfail: str = "") -> Case:
+def refuses(id: str, call: Callable[[], Any], *words: str, errors=()) -> Case:
     """A case whose call must raise, with every one of ``words`` in the message."""
-    return Case(id, call, words, errors=errors or (ValueError, TypeError), xfail=xfail)
+    return Case(id, call, words, errors=errors or (ValueError, TypeError))
 
 
-def gives(id: str, call: Callable[[], Any], check: Callable[[Any], bool], xfail: str = "") -> Case:
+def gives(id: str, call: Callable[[], Any], check: Callable[[Any], bool]) -> Case:
     """A case whose call must return a result for which ``check`` is true."""
-    return Case(id, call, check=check, xfail=xfail)
+    return Case(id, call, check=check)
 
 
 def probe(name: str, *cases: Case) -> list[Case]:
     """The cases of the function or class ``name``, each id prefixed with it."""
     return [dataclasses.replace(case, id=f"{name}-{case.id}") for case in cases]
-
-
-def keyed(module: str, fix: str, shown: str = "") -> str:
-    """The xfail reason of a case that needs a change in a fingerprinted module; ``shown``: the
-    chapter whose ``# @save`` cell shows the code to change (tests/test_chapter_code.py)."""
-    also = f" (and chapter {shown}'s # @save cell, which shows that code)" if shown else ""
-    return f"needs a fix in {module}, which changes the shipped weights' keys{also}: {fix}"
 
 
 def holds(message: str, word: str) -> bool:
@@ -2186,15 +2174,7 @@ def test_the_cases_have_unique_ids_and_probe_the_public_api():
     assert set(vu.__all__) - others <= probed, set(vu.__all__) - others - probed
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=case.xfail)])
-        if case.xfail
-        else pytest.param(case, id=case.id)
-        for case in CASES
-    ],
-)
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
 def test_bad_input(case):
     run(case)
 
@@ -2242,7 +2222,5 @@ if __name__ == "__main__":  # PYTHONPATH=. python tests/test_bad_input.py [-v | 
             if "-vv" in sys.argv or (
                 "-v" in sys.argv and found not in ("clear error", "correct result")
             ):
-                print(f"{found:20} {case.id}{'  (xfail)' if case.xfail else ''}")
-        print(
-            dict(counts), "total", sum(counts.values()), "xfail", sum(bool(c.xfail) for c in CASES)
-        )
+                print(f"{found:20} {case.id}")
+        print(dict(counts), "total", sum(counts.values()))
