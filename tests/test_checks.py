@@ -4,13 +4,20 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
 from vae_utils._checks import (
+    check_channels,
+    check_generator,
     check_hidden_dims,
+    check_input,
     check_int,
+    check_loss_weight,
     check_matrix,
     check_positive_number,
+    check_reparameterize_arguments,
     check_same_shape,
+    check_vae_loss_arguments,
     is_int,
 )
 from vae_utils._progress import show_progress
@@ -66,6 +73,66 @@ def test_check_matrix_and_check_same_shape():
     check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 3))
     with pytest.raises(ValueError, match=r"a and b must both have shape .* \(2, 3\) and \(2, 4\)"):
         check_same_shape("a", torch.zeros(2, 3), "b", torch.zeros(2, 4))
+
+
+def test_check_loss_weight_checks_numbers_and_passes_tensors():
+    check_loss_weight("C", 0.5, "")
+    check_loss_weight("C", torch.tensor(-1.0), "")  # fit_together's, checked where it is built
+    with pytest.raises(ValueError, match=r"C must be a positive number, got -1.0; try C=1"):
+        check_loss_weight("C", -1.0, "try C=1")
+
+
+@pytest.mark.parametrize("channels", [(16,), (0, 32), (16.5, 32), 16, (16, 32, 64), "ab"])
+def test_check_channels_refuses_what_is_not_two_positive_ints(channels):
+    check_channels((16, 32))
+    check_channels([4, 8])
+    with pytest.raises(
+        ValueError, match=r"channels must be two positive ints.*channels=\(16, 32\)"
+    ):
+        check_channels(channels)
+
+
+def test_check_generator_takes_none_or_a_generator():
+    check_generator(None)
+    check_generator(torch.Generator())
+    with pytest.raises(ValueError, match=r"generator must be a torch.Generator.*vu.generator\(0\)"):
+        check_generator(0)
+
+
+def test_check_input_wants_the_width_and_the_float_type_of_the_weights():
+    model = nn.Linear(3, 2)
+    check_input(torch.zeros(5, 3), 3, model)
+    check_input(torch.zeros(2, 5, 3), 3, model)  # leading dimensions are the model's business
+    with pytest.raises(ValueError, match=r"x must be a tensor \(\.\.\., 3\), got \(5, 4\)"):
+        check_input(torch.zeros(5, 4), 3, model)
+    with pytest.raises(
+        ValueError, match=r"x must hold floats, got torch.uint8; .*x.float\(\) / 255"
+    ):
+        check_input(torch.zeros(5, 3, dtype=torch.uint8), 3, model)
+    with pytest.raises(ValueError, match=r"x holds torch.float64 .* x.to\(torch.float32\)"):
+        check_input(torch.zeros(5, 3, dtype=torch.float64), 3, model)
+    check_input(torch.zeros(5, 3, dtype=torch.float64), 3, model.double())
+
+
+def test_check_vae_loss_arguments():
+    x, mu = torch.zeros(4, 6), torch.zeros(4, 2)
+    check_vae_loss_arguments(x, mu, 0.5)
+    check_vae_loss_arguments(x, mu, torch.tensor(0.5))
+    with pytest.raises(ValueError, match="C must be a positive number, got 0"):
+        check_vae_loss_arguments(x, mu, 0)
+    with pytest.raises(ValueError, match="mu must have one row per row of x, got 2 and 4 rows"):
+        check_vae_loss_arguments(x, mu[:2], 0.5)
+
+
+def test_check_reparameterize_arguments():
+    mu = torch.zeros(3, 2)
+    check_reparameterize_arguments(mu, mu, None)
+    with pytest.raises(ValueError, match=r"each be a tensor, of one shape, got list and \(3, 2\)"):
+        check_reparameterize_arguments([[0.0]], mu, None)
+    with pytest.raises(ValueError, match=r"mu must hold floats, got torch\.int64"):
+        check_reparameterize_arguments(mu.long(), mu.long(), None)
+    with pytest.raises(ValueError, match=r"generator must be a torch\.Generator"):
+        check_reparameterize_arguments(mu, mu, 0)
 
 
 def test_progress_bars_follow_the_argument_then_ci(monkeypatch):

@@ -47,7 +47,10 @@ def test_traverse_varies_one_coordinate_per_block():
     [
         (lambda: kl_per_dimension(torch.zeros(3), torch.zeros(3)), "mu must be a tensor of shape"),
         (lambda: kl_per_dimension(torch.zeros(3, 2), torch.zeros(3, 1)), "log_var must have"),
-        (lambda: active_units(torch.zeros(3, 2), threshold=0.0), "threshold must be positive"),
+        (
+            lambda: active_units(torch.zeros(3, 2), threshold=0.0),
+            r"threshold must be a positive number, got 0\.0; try 0\.01",
+        ),
         (lambda: traverse(torch.zeros(2, 2), torch.zeros(3)), "z must be one code"),
     ],
 )

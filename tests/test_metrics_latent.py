@@ -47,7 +47,7 @@ def test_mmd_rejects_bad_input():
         mmd(torch.zeros(3, 2), torch.zeros(3, 4), 1.0)
     with pytest.raises(ValueError, match=r"y must be a tensor of shape \(n, features\)"):
         mmd(torch.zeros(3, 2), torch.zeros(1, 2), 1.0)
-    with pytest.raises(ValueError, match="bandwidth must be positive"):
+    with pytest.raises(ValueError, match=r"bandwidth must be a positive number, got 0\.0"):
         mmd(torch.zeros(3, 2), torch.zeros(3, 2), 0.0)
 
 

@@ -74,8 +74,11 @@ def test_models_reject_bad_arguments(model_class, kwargs, message):
 
 
 def test_mlp_and_sample_reject_bad_arguments():
-    with pytest.raises(ValueError, match="sizes needs an input and an output"):
-        mlp((784,))
+    for sizes in [(784,), (784, 0), (784, 2.0), None]:
+        with pytest.raises(
+            ValueError, match=r"sizes must be two or more positive ints.*\(784, 2\)"
+        ):
+            mlp(sizes)
     with pytest.raises(ValueError, match="num_samples must be a positive int"):
         VAE(4, (3,), 2).sample(0)
 
@@ -86,7 +89,7 @@ def test_reparameterize_follows_its_generator_and_refuses_mismatched_shapes():
     again = reparameterize(mu, log_var, torch.Generator().manual_seed(5))
     assert torch.equal(first, again)
     assert torch.equal(first, torch.randn(3, 2, generator=torch.Generator().manual_seed(5)))
-    with pytest.raises(ValueError, match="mu and log_var must have one shape"):
+    with pytest.raises(ValueError, match="mu and log_var must each be a tensor, of one shape"):
         reparameterize(mu, torch.zeros(3, 1))
 
 

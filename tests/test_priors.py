@@ -47,6 +47,13 @@ def test_mixture_log_prob_refuses_mismatched_shapes():
         vu.gaussian_mixture_log_prob(torch.zeros(2, 3), torch.zeros(4, 2), torch.zeros(4, 2))
     with pytest.raises(ValueError, match="log_vars"):
         vu.gaussian_mixture_log_prob(torch.zeros(2, 3), torch.zeros(4, 3), torch.zeros(5, 3))
+    z, means = torch.zeros(2, 3), torch.zeros(4, 3)
+    with pytest.raises(ValueError, match="at least one component"):
+        vu.gaussian_mixture_log_prob(z, means[:0], means[:0])
+    with pytest.raises(ValueError, match=r"log_weights must have shape \(K,\) = \(4,\)"):
+        vu.gaussian_mixture_log_prob(z, means, means, torch.zeros(5))
+    with pytest.raises(ValueError, match=r"logsumexp\(log_weights\) = 1.386; normalise"):
+        vu.gaussian_mixture_log_prob(z, means, means, torch.zeros(4))  # log 4: weights sum to 4
 
 
 def test_diagonal_gaussian_log_prob_matches_torch():

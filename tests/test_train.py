@@ -1,5 +1,6 @@
 """The training loop: it learns, it is reproducible, it checks its arguments."""
 
+import math
 from functools import partial
 
 import pytest
@@ -157,6 +158,13 @@ def autoencoder_objective_of_vae(model: VAE, x: torch.Tensor) -> torch.Tensor:
         ([VAE(8, (16,), 2), VAE(8, (8,), 2)], None, "one class and one shape"),
         ([VAE(8, (16,), 2), Autoencoder(8, (16,), 2)], None, "one class and one shape"),
         ([VAE(8, (16,), 2)] * 2, {"C": [1.0]}, r"loss_kwargs\['C'\] must hold one value per model"),
+        ([VAE(8, (16,), 2)] * 2, {"C": [1.0, -1.0]}, r"loss_kwargs\['C'\] must be a positive"),
+        ([VAE(8, (16,), 2)] * 2, {"C": [1.0, "2"]}, r"loss_kwargs\['C'\] must be a positive"),
+        (
+            [VAE(8, (16,), 2)] * 2,
+            {"beta": [0.0, math.nan]},
+            r"loss_kwargs\['beta'\] must be a finite",
+        ),
     ],
 )
 def test_fit_together_rejects_models_that_cannot_be_stacked(models, loss_kwargs, message):

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
-from vae_utils._inputs import check_floats, check_non_negative, check_width
+from vae_utils._checks import check_floats, check_non_negative, check_width
 from vae_utils.cache import load_weights, read_metadata
 from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
 from vae_utils.priors import VampPrior

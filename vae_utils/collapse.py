@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from vae_utils._checks import check_matrix
-from vae_utils._inputs import check_finite, check_positive
+from vae_utils._checks import check_finite, check_matrix, check_positive_number
 
 
 def _check_codes(mu: torch.Tensor, log_var: torch.Tensor | None = None, min_rows: int = 1) -> None:
@@ -57,7 +56,7 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
     """
     _check_codes(mu, min_rows=2)  # a variance across images needs two of them
     check_finite("mu", mu)  # a NaN variance is never above the threshold: a silent "inactive"
-    check_positive("threshold", threshold, "try 0.01")
+    check_positive_number("threshold", threshold, "try 0.01")
     if not mu.is_floating_point():
         mu = mu.double()  # var needs floats
     return mu.var(dim=0) > threshold

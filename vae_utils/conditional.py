@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_hidden_dims, check_int, check_positive_number
-from vae_utils._inputs import check_width
+from vae_utils._checks import check_hidden_dims, check_int, check_loss_weight, check_width
 from vae_utils.losses import vae_loss
 from vae_utils.models import mlp, reparameterize
 
@@ -97,7 +96,6 @@ def conditional_vae_objective(
 ) -> torch.Tensor:
     """The course's loss ``C ||x - x_hat||^2 + KL`` for a conditional VAE (eq. ``eq-cvae-loss``,
     chapter 8); hand ``partial(conditional_vae_objective, C=...)`` to ``fit(labels=y)``."""
-    if not isinstance(C, torch.Tensor):  # a number per call: cheap, as in annealed_vae_objective
-        check_positive_number("C", C, "try C=0.5")
+    check_loss_weight("C", C, "try C=0.5")  # a tensor when fit_together trains a sweep
     x_hat, mu, log_var = model(x, y)
     return vae_loss(x, x_hat, mu, log_var, C)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_utils._checks import check_int
+from vae_utils._checks import check_channels, check_int, check_width
 from vae_utils.models import BaseVAE
 
 
@@ -31,6 +31,7 @@ class ConvVAE(BaseVAE):
 
     def __init__(self, latent_dim: int = 10, channels: tuple[int, int] = (16, 32)) -> None:
         check_int("latent_dim", latent_dim, "try latent_dim=10")
+        check_channels(channels)  # two positive ints
         first, second = channels
         encoder = nn.Sequential(
             nn.Unflatten(1, (1, 28, 28)),  # (batch, 784) -> (batch, 1, 28, 28)
@@ -58,4 +59,5 @@ class ConvVAE(BaseVAE):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``z: (..., latent_dim)`` -> ``x_hat: (..., 784)``; extra leading dimensions allowed."""
+        check_width("z", z, self.latent_dim, "pass codes z of the model's latent_dim")
         return self.decoder(z.reshape(-1, self.latent_dim)).view(*z.shape[:-1], 784)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from vae_utils._checks import check_int, check_matrix
-from vae_utils._inputs import check_finite, check_finite_number, shape_or_type
+from vae_utils._checks import (
+    check_finite,
+    check_finite_number,
+    check_int,
+    check_matrix,
+    shape_or_type,
+)
 
 
 def interpolate(z_start: torch.Tensor, z_end: torch.Tensor, num_steps: int) -> torch.Tensor:

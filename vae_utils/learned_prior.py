@@ -18,8 +18,13 @@ from typing import Literal
 
 import torch
 
-from vae_utils._checks import check_int, check_matrix, check_positive_number
-from vae_utils._inputs import check_columns, check_finite
+from vae_utils._checks import (
+    check_columns,
+    check_finite,
+    check_int,
+    check_matrix,
+    check_positive_number,
+)
 from vae_utils.losses import reconstruction_error
 from vae_utils.models import VAE, BaseVAE, reparameterize
 from vae_utils.priors import (

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vae_utils._checks import check_int
-from vae_utils._inputs import check_columns
+from vae_utils._checks import check_columns, check_int
 from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.pca import fit_pca
 

@@ -14,7 +14,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_positive_number, check_same_shape
+from vae_utils._checks import (
+    check_floats,
+    check_matrix,
+    check_positive_number,
+    check_same_shape,
+    check_vae_loss_arguments,
+    shape_or_type,
+)
 
 
 def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
@@ -32,6 +39,7 @@ def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         tensor([4., 4., 4.])
     """
     check_same_shape("x", x, "x_hat", x_hat)
+    check_floats("x", x)  # the squares of bytes 0..255 would be in units of 255**2
     # mse_loss squares the differences in one pass, and its gradient in another, where
     # (x - x_hat).pow(2) takes three of each
     return F.mse_loss(x_hat, x, reduction="none").sum(dim=1)
@@ -66,8 +74,8 @@ def vae_loss(
 ) -> torch.Tensor:
     """Batch mean of ``C * ||x - x_hat||^2 + KL[N(mu, sigma^2) || N(0, I)]`` (eq. ``eq-vae-loss``).
 
-    Defined in chapter 3 (``ch-vae``). ``C`` is not checked here, once per batch: the recipes
-    that take it (:func:`vae_utils.train_vae`, ...) refuse a weight that is not positive.
+    Defined in chapter 3 (``ch-vae``). A number ``C`` is checked here, at every batch, which
+    costs nothing; a tensor ``C`` (from :func:`vae_utils.fit_together`) where it is built.
 
     Args:
         x, x_hat: ``(batch, input_dim)``.
@@ -84,6 +92,7 @@ def vae_loss(
         >>> vae_loss(x, torch.zeros(3, 4), torch.zeros(3, 2), torch.zeros(3, 2), C=0.5)
         tensor(2.)
     """
+    check_vae_loss_arguments(x, mu, C)  # C > 0, and one row of mu per image
     reconstruction = reconstruction_error(x, x_hat)  # (batch,)
     kl = kl_to_standard_normal(mu, log_var)  # (batch,)
     return (C * reconstruction + kl).mean()
@@ -114,6 +123,7 @@ def calibrated_vae_objective(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     pixel, ``c* = mean ||x - x_hat||^2 / D``; plugging it in gives, per image and up to a constant,
     ``D/2 * log(c*) + KL``. Here ``c*`` is computed on the batch, so no loss weight is chosen.
     """
+    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
     x_hat, mu, log_var = model(x)
     dim = x.shape[1]
     variance = reconstruction_error(x, x_hat).mean() / dim
@@ -138,6 +148,24 @@ def gaussian_log_likelihood(x: torch.Tensor, x_hat: torch.Tensor, variance: floa
     check_positive_number(
         "variance", variance, "pass the decoder variance c; a loss weight C means c = 1 / (2 C)"
     )
+    _check_broadcast(x, x_hat)
     dim = x.shape[-1]
     squared_error = (x - x_hat).pow(2).sum(dim=-1)
     return -0.5 * dim * math.log(2 * math.pi * variance) - squared_error / (2 * variance)
+
+
+def _check_broadcast(x: object, x_hat: object) -> None:
+    """Raise ``ValueError`` unless ``x`` and ``x_hat`` are tensors of one number of features
+    whose shapes broadcast together."""
+    if isinstance(x, torch.Tensor) and isinstance(x_hat, torch.Tensor) and x.ndim and x_hat.ndim:
+        try:
+            torch.broadcast_shapes(x.shape, x_hat.shape)
+            if x.shape[-1] == x_hat.shape[-1]:
+                return
+        except RuntimeError:
+            pass
+    raise ValueError(
+        f"x and x_hat must be tensors (..., features) of one number of features whose shapes "
+        f"broadcast together, got {shape_or_type(x)} and {shape_or_type(x_hat)}; "
+        "pass x_hat = model.decode(z) for the images x"
+    )

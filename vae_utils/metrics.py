@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from vae_utils._checks import check_matrix
-from vae_utils._inputs import check_finite, check_positive
+from vae_utils._checks import check_finite, check_matrix, check_positive_number
 
 
 def _check_samples(name: str, value: torch.Tensor) -> None:
@@ -49,7 +48,7 @@ def mmd(x: torch.Tensor, y: torch.Tensor, bandwidth: float) -> float:
         raise ValueError(
             f"x and y must have the same number of features, got {x.shape[1]} and {y.shape[1]}"
         )
-    check_positive("bandwidth", bandwidth, "try median_bandwidth(y)")
+    check_positive_number("bandwidth", bandwidth, "try median_bandwidth(y)")
     x, y = x.double(), y.double()
 
     def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from vae_utils._checks import check_hidden_dims, check_int
+from vae_utils._checks import (
+    check_generator,
+    check_hidden_dims,
+    check_input,
+    check_int,
+    check_reparameterize_arguments,
+    is_int,
+)
 from vae_utils.losses import gaussian_log_likelihood, kl_to_standard_normal
 from vae_utils.priors import StandardNormalPrior, diagonal_gaussian_log_prob
 
@@ -32,8 +39,21 @@ def mlp(sizes: Sequence[int], output_activation: nn.Module | None = None) -> nn.
         >>> mlp((784, 256, 2))(torch.zeros(5, 784)).shape
         torch.Size([5, 2])
     """
-    if len(sizes) < 2:
-        raise ValueError(f"sizes needs an input and an output width, got {sizes!r}; try (784, 2)")
+    if (
+        not isinstance(sizes, Sequence)
+        or isinstance(sizes, str)
+        or len(sizes) < 2
+        or not all(is_int(size) and size > 0 for size in sizes)
+    ):
+        raise ValueError(
+            f"sizes must be two or more positive ints, the widths from input to output, got "
+            f"{sizes!r}; try (784, 2)"
+        )
+    if output_activation is not None and not isinstance(output_activation, nn.Module):
+        raise ValueError(
+            f"output_activation must be a module or None, got {output_activation!r}; "
+            "try nn.Sigmoid()"
+        )
     layers: list[nn.Module] = []
     for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(fan_in, fan_out))
@@ -74,6 +94,11 @@ def mlp_encoder_decoder(
     """
     check_int("input_dim", input_dim, "use 784 for 28x28 images")
     check_int("latent_dim", latent_dim, "try latent_dim=2 to plot the latent space")
+    check_int(
+        "encoder_outputs",
+        encoder_outputs,
+        "use latent_dim for an autoencoder, 2 * latent_dim for a VAE",
+    )
     hidden_dims = () if linear else check_hidden_dims(hidden_dims)
     encoder = mlp((input_dim, *hidden_dims, encoder_outputs))
     decoder = mlp((latent_dim, *reversed(hidden_dims), input_dim), output_activation)
@@ -118,6 +143,7 @@ class Autoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """``x: (batch, input_dim)`` -> ``z: (batch, latent_dim)``."""
+        check_input(x, self.input_dim, self)  # floats (..., input_dim) of the weights' type
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -149,11 +175,7 @@ def reparameterize(
         >>> reparameterize(torch.zeros(5, 2), torch.zeros(5, 2)).shape
         torch.Size([5, 2])
     """
-    if mu.shape != log_var.shape:
-        raise ValueError(
-            f"mu and log_var must have one shape, got {tuple(mu.shape)} and "
-            f"{tuple(log_var.shape)}; pass the two halves that the encoder returns"
-        )
+    check_reparameterize_arguments(mu, log_var, generator)  # float tensors of one shape
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
     return mu + torch.exp(0.5 * log_var) * eps
 
@@ -191,6 +213,7 @@ class BaseVAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x: (batch, input_dim)`` -> ``mu, log_var: (batch, latent_dim)``."""
+        check_input(x, self.input_dim, self)  # floats (..., input_dim) of the weights' type
         mu, log_var = self.encoder(x).chunk(2, dim=-1)
         return mu, log_var
 
@@ -252,6 +275,7 @@ class BaseVAE(nn.Module):
     def sample(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode ``num_samples`` draws from the prior: ``(num_samples, input_dim)``."""
         check_int("num_samples", num_samples, "try num_samples=16")
+        check_generator(generator)
         device = next(self.parameters()).device
         z = self.prior.sample(num_samples, self.latent_dim, self.encode, generator, device)
         return self.decode(z)

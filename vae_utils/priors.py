@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_int, check_matrix
+from vae_utils._checks import check_finite, check_int, check_matrix, shape_or_type
 
 Encode = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -45,6 +45,14 @@ def diagonal_gaussian_log_prob(
         ...       .item(), 4)  # -log(2 pi)
         -1.8379
     """
+    if not all(isinstance(t, torch.Tensor) and t.ndim > 0 for t in (z, mu, log_var)) or not (
+        z.shape[-1] == mu.shape[-1] == log_var.shape[-1]
+    ):
+        raise ValueError(
+            f"z, mu and log_var must each be a tensor (..., latent_dim), of one latent_dim, got "
+            f"{shape_or_type(z)}, {shape_or_type(mu)} and {shape_or_type(log_var)}; pass the "
+            "encoder's mu and log_var, and codes z of its latent space"
+        )
     return -0.5 * ((z - mu).pow(2) / log_var.exp() + log_var + math.log(2 * math.pi)).sum(-1)
 
 
@@ -70,10 +78,17 @@ def gaussian_component_log_probs(
         >>> gaussian_component_log_probs(torch.zeros(3, 2), means, log_vars).shape
         torch.Size([3, 4])
     """
-    if means.ndim != 2 or means.shape != log_vars.shape or z.shape[-1] != means.shape[1]:
+    if (
+        not all(isinstance(t, torch.Tensor) for t in (z, means, log_vars))
+        or z.ndim == 0
+        or means.ndim != 2
+        or means.shape != log_vars.shape
+        or z.shape[-1] != means.shape[1]
+    ):
+        width = z.shape[-1] if isinstance(z, torch.Tensor) and z.ndim else shape_or_type(z)
         raise ValueError(
             f"means and log_vars must both be (K, latent_dim) with latent_dim = z.shape[-1] = "
-            f"{z.shape[-1]}; got {tuple(means.shape)} and {tuple(log_vars.shape)}"
+            f"{width}; got {shape_or_type(means)} and {shape_or_type(log_vars)}"
         )
     # float64: the three terms are large and nearly cancel for a narrow component close to z
     # (float32 errs by 0.01 nats at posterior standard deviations of 0.08)
@@ -114,10 +129,43 @@ def gaussian_mixture_log_prob(
         >>> gaussian_mixture_log_prob(z, torch.zeros(2, 2), torch.zeros(2, 2)).shape
         torch.Size([3])
     """
+    return _mixture_log_prob(z, means, log_vars, log_weights, weights_checked=False)
+
+
+def _mixture_log_prob(
+    z: torch.Tensor,
+    means: torch.Tensor,
+    log_vars: torch.Tensor,
+    log_weights: torch.Tensor | None,
+    *,
+    weights_checked: bool,
+) -> torch.Tensor:
+    """:func:`gaussian_mixture_log_prob`; ``weights_checked``: skip the check that the weights sum
+    to 1, which reads their values (a wait for a GPU at every batch), where a prior's
+    ``log_softmax`` made them so."""
     log_components = gaussian_component_log_probs(z, means, log_vars)  # (..., K)
+    num_components = means.shape[0]
+    if num_components == 0:
+        raise ValueError(
+            f"means must hold at least one component, got {tuple(means.shape)}; pass K >= 1 "
+            "rows of means and log_vars"
+        )
     if log_weights is None:
-        result = torch.logsumexp(log_components, dim=-1) - math.log(means.shape[0])
+        result = torch.logsumexp(log_components, dim=-1) - math.log(num_components)
     else:
+        if not isinstance(log_weights, torch.Tensor) or log_weights.shape != (num_components,):
+            raise ValueError(
+                f"log_weights must have shape (K,) = ({num_components},), one per component, got "
+                f"{shape_or_type(log_weights)}; pass None for equal weights"
+            )
+        if not weights_checked:
+            total = torch.logsumexp(log_weights.detach().double(), dim=0).item()  # log sum w_k
+            if not abs(total) <= 1e-4:  # also refuses a NaN
+                raise ValueError(
+                    f"log_weights must be log-probabilities, whose exp sums to 1, got "
+                    f"logsumexp(log_weights) = {total:.4g}; normalise them with "
+                    "torch.log_softmax(logits, dim=0)"
+                )
         result = torch.logsumexp(log_components + log_weights.double(), dim=-1)
     return result.to(z.dtype)
 
@@ -146,6 +194,7 @@ class StandardNormalPrior(nn.Module):
         device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """``(num_samples, latent_dim)`` draws."""
+        check_int("num_samples", num_samples, "try num_samples=16")
         return torch.randn(num_samples, latent_dim, generator=generator, device=device)
 
 
@@ -162,7 +211,8 @@ class _MixtureSampling(nn.Module):
 
     def log_prob(self, z: torch.Tensor, encode: Encode | None = None) -> torch.Tensor:
         """``log p(z)``: ``z: (..., latent_dim)`` -> ``(...)``."""
-        return gaussian_mixture_log_prob(z, *self.components(encode))
+        # a MixturePrior's weights are a log_softmax, a VampPrior's equal: no need to read them
+        return _mixture_log_prob(z, *self.components(encode), weights_checked=True)
 
     @torch.no_grad()
     def sample(
@@ -174,6 +224,7 @@ class _MixtureSampling(nn.Module):
         device: torch.device | str | None = None,
     ) -> torch.Tensor:
         """``(num_samples, latent_dim)`` draws: a component each, then a point of it."""
+        check_int("num_samples", num_samples, "try num_samples=16")
         means, log_vars, log_weights = self.components(encode)
         if means.shape[1] != latent_dim:
             raise ValueError(f"the prior's latent_dim is {means.shape[1]}, not {latent_dim}")
@@ -240,6 +291,7 @@ class VampPrior(_MixtureSampling):
     def __init__(self, init: torch.Tensor) -> None:
         super().__init__()
         check_matrix("init", init, "pass K images, e.g. x[:500] of load_fashion_mnist")
+        check_finite("init", init, "pass K training images, e.g. x[:500] of load_fashion_mnist")
         if init.min() < 0 or init.max() > 1:
             raise ValueError("init must hold images in [0, 1], e.g. training images")
         self.pseudo_inputs = nn.Parameter(init.detach().clone().float())

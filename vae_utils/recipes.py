@@ -21,8 +21,14 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from vae_utils._checks import check_int, check_matrix, check_positive_number, is_int
-from vae_utils._inputs import check_columns, check_labels
+from vae_utils._checks import (
+    check_columns,
+    check_int,
+    check_labels,
+    check_matrix,
+    check_positive_number,
+    is_int,
+)
 from vae_utils._progress import show_progress
 from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_trained
 from vae_utils.classifier import Classifier, classifier_objective
@@ -37,7 +43,7 @@ from vae_utils.losses import (
 from vae_utils.models import VAE, Autoencoder, reparameterize
 from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
-from vae_utils.train import LossFn, TrainConfig, check_fit_arguments, fit, fit_together
+from vae_utils.train import LossFn, TrainConfig, fit, fit_together
 from vae_utils.vq import VQVAE, VQVAELoss
 
 Model = TypeVar("Model", bound=nn.Module)
@@ -444,7 +450,6 @@ def train_vae_sweep(
             missing.append(len(models))
         models.append(model)
     if missing:
-        check_fit_arguments(models[0], x, config)  # as fit does: floats, finite, the model's dtype
         histories = fit_together(
             [models[i] for i in missing],
             x,

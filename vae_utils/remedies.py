@@ -14,8 +14,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_utils._checks import check_int, check_positive_number
-from vae_utils._inputs import check_non_negative
+from vae_utils._checks import (
+    check_int,
+    check_loss_weight,
+    check_non_negative,
+    check_positive_number,
+)
 from vae_utils.collapse import kl_per_dimension
 from vae_utils.losses import kl_to_standard_normal, reconstruction_error
 
@@ -76,8 +80,7 @@ def _annealed_terms(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(loss, rate, distortion)`` of a batch: the loss of :func:`annealed_vae_objective`, and
     the plain KL and the reconstruction error of each image, ``(batch,)`` each."""
-    if not isinstance(C, torch.Tensor):  # a tensor when vae_utils.fit_together trains a sweep
-        check_positive_number("C", C, "try C=1.0")
+    check_loss_weight("C", C, "try C=1.0")  # a tensor when fit_together trains a sweep
     check_non_negative("kl_weight", kl_weight, "try kl_weight=1.0, or a value of kl_warmup")
     check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
     x_hat, mu, log_var = model(x)

@@ -20,8 +20,7 @@ import math
 
 import torch
 
-from vae_utils._checks import check_matrix
-from vae_utils._inputs import check_floats, shape_or_type
+from vae_utils._checks import check_floats, check_matrix, shape_or_type
 from vae_utils.priors import gaussian_component_log_probs
 
 SIDE = 28  # Fashion-MNIST images are 28x28

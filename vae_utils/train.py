@@ -12,7 +12,14 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
-from vae_utils._checks import check_int, check_matrix, check_positive_number
+from vae_utils._checks import (
+    check_finite,
+    check_finite_number,
+    check_float_type,
+    check_int,
+    check_matrix,
+    check_positive_number,
+)
 from vae_utils._progress import show_progress
 from vae_utils.seeds import generator, set_seed, shifted_seed
 
@@ -54,28 +61,31 @@ def adam(parameters: Sequence[torch.Tensor], lr: float) -> torch.optim.Adam:
 
 
 def check_fit_arguments(
-    model: nn.Module, x: torch.Tensor, config: TrainConfig, labels: torch.Tensor | None = None
+    model: nn.Module,
+    x: torch.Tensor,
+    loss_fn: LossFn,
+    config: TrainConfig,
+    labels: torch.Tensor | None = None,
 ) -> None:
     """Raise ``ValueError`` naming the fix unless :func:`fit` can train ``model`` on these
-    arguments: ``config`` a :class:`TrainConfig`, ``x: (n, features)`` finite floats of the
-    model's float type, ``labels: (n,)``."""
+    arguments: ``model`` a module, ``loss_fn`` a function, ``config`` a :class:`TrainConfig`,
+    ``x: (n, features)`` finite floats of the model's float type, ``labels: (n,)``."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(
+            f"model must be an nn.Module, got {type(model).__name__}; e.g. VAE(784, (256,), 2)"
+        )
+    if not callable(loss_fn):
+        raise ValueError(
+            f"loss_fn must be a function loss_fn(model, batch) -> loss, got {loss_fn!r}; pass "
+            "the function itself, e.g. vu.autoencoder_objective"
+        )
     if not isinstance(config, TrainConfig):
         raise ValueError(
             f"config must be a TrainConfig, got {config!r}; e.g. TrainConfig(num_epochs=5)"
         )
     check_matrix("x", x, "flatten images with x.view(len(x), -1)")
-    if not x.is_floating_point():
-        raise ValueError(
-            f"x must hold floats, got {x.dtype}; for pixels stored as bytes use x.float() / 255"
-        )
-    weights = next(model.parameters(), None)
-    if weights is not None and weights.dtype != x.dtype:
-        raise ValueError(
-            f"x holds {x.dtype} but the model's weights are {weights.dtype}; "
-            f"convert the data with x.to({weights.dtype})"
-        )
-    if not torch.isfinite(x).all():
-        raise ValueError("x holds NaN or infinite values; remove or replace them before training")
+    check_float_type("x", x, model)
+    check_finite("x", x, "remove or replace them before training")
     if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != x.shape[:1]):
         shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
         raise ValueError(
@@ -119,7 +129,7 @@ def fit(
             or the loss divides by or takes the log of zero); nothing is returned to cache.
     """
     config = TrainConfig() if config is None else config
-    check_fit_arguments(model, x, config, labels)
+    check_fit_arguments(model, x, loss_fn, config, labels)
     set_seed(config.seed)  # for the noise drawn inside loss_fn, such as the VAE's eps
     shuffle = generator(config.seed)  # for the order of the examples in each epoch
     model.to(device).train()
@@ -152,6 +162,12 @@ def fit(
             )
     model.eval()
     return history
+
+
+def _layout(model: nn.Module) -> tuple:
+    """A model's class and the names and shapes of its weights: what models stacked by
+    :func:`fit_together` share."""
+    return type(model), tuple((name, t.shape) for name, t in model.state_dict().items())
 
 
 class _Loss(nn.Module):
@@ -202,18 +218,13 @@ def fit_together(
         One loss history per model (``config.num_epochs`` floats each), in the order of ``models``.
     """
     config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise ValueError(
-            f"config must be a TrainConfig, got {config!r}; e.g. TrainConfig(num_epochs=5)"
-        )
-    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
     models = list(models)
-    shapes = [(type(m), [(name, t.shape) for name, t in m.state_dict().items()]) for m in models]
-    if not models or any(shape != shapes[0] for shape in shapes):
+    if not all(isinstance(m, nn.Module) for m in models) or len({_layout(m) for m in models}) != 1:
         raise ValueError(
             "models must be a non-empty list of models of one class and one shape; build them "
             "with the same arguments, e.g. [VAE(784, (256,), 2) for C in C_values]"
         )
+    check_fit_arguments(models[0], x, loss_fn, config)  # once, as fit does
     loss_kwargs = dict(loss_kwargs or {})
     for name, values in loss_kwargs.items():
         if len(values) != len(models):
@@ -221,6 +232,11 @@ def fit_together(
                 f"loss_kwargs[{name!r}] must hold one value per model ({len(models)}), got "
                 f"{len(values)}"
             )
+        # checked here, once: loss_fn gets each as a tensor, whose value it cannot read cheaply;
+        # C is the loss weight of every loss of the course, positive
+        check = check_positive_number if name == "C" else check_finite_number
+        for value in values:
+            check(f"loss_kwargs[{name!r}]", value, "pass one number per model")
     batched_kwargs = {
         name: torch.tensor(values, dtype=x.dtype, device=device)
         for name, values in loss_kwargs.items()

@@ -22,7 +22,13 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from vae_utils._checks import check_int, check_matrix, is_int
+from vae_utils._checks import (
+    check_channels,
+    check_finite,
+    check_float_type,
+    check_int,
+    check_matrix,
+)
 from vae_utils.losses import reconstruction_error
 from vae_utils.seeds import generator as seeded_generator
 
@@ -97,6 +103,7 @@ class VectorQuantizer(nn.Module):
     def nearest_codes(self, z_e: torch.Tensor) -> torch.Tensor:
         """Index of the nearest code to each vector: ``z_e: (..., code_dim)`` -> ``(...)`` long."""
         self._check_z_e(z_e)
+        check_float_type("z_e", z_e, self, "convert it with z_e.float()")  # the codebook's type
         flat = z_e.detach().reshape(-1, self.code_dim)  # (N, code_dim)
         codes = self.codebook.weight.detach()  # (V, code_dim)
         # ||z - e||^2 = ||z||^2 - 2 z.e + ||e||^2: one matrix product, no (N, V, code_dim) tensor;
@@ -122,6 +129,11 @@ class VectorQuantizer(nn.Module):
             raise ValueError(
                 f"z_e must be a tensor of shape (..., code_dim={self.code_dim}), got {shape}; "
                 "put the code vectors last, e.g. a conv output (n, c, h, w).permute(0, 2, 3, 1)"
+            )
+        if z_e.numel() == 0:
+            raise ValueError(
+                f"z_e must hold at least one vector, got {tuple(z_e.shape)}; pass a batch of "
+                "encoder outputs"
             )
 
 
@@ -200,6 +212,7 @@ def reinit_dead_codes(
             "pass model.quantizer of a VQVAE"
         )
     quantizer._check_z_e(z_e)
+    check_finite("z_e", z_e, "a NaN would be copied into the codebook: pass finite encoder outputs")
     indices = _check_indices(indices, quantizer.num_codes)
     used = torch.bincount(indices.reshape(-1).cpu(), minlength=quantizer.num_codes) > 0
     dead = (~used).nonzero().squeeze(1)  # (num_dead,)
@@ -244,10 +257,7 @@ class VQVAE(nn.Module):
         self, num_codes: int = 64, code_dim: int = 16, channels: tuple[int, int] = (16, 32)
     ) -> None:
         super().__init__()
-        if len(channels) != 2 or not all(is_int(c) and c > 0 for c in channels):
-            raise ValueError(
-                f"channels must be two positive ints, got {channels!r}; try channels=(16, 32)"
-            )
+        check_channels(channels)
         first, second = channels
         self.quantizer = VectorQuantizer(num_codes, code_dim)
         self.num_codes, self.code_dim = num_codes, code_dim
@@ -280,6 +290,7 @@ class VQVAE(nn.Module):
                 f"x must have 784 columns (28x28 images, flattened), got {x.shape[1]}; "
                 "flatten images with x.view(len(x), -1)"
             )
+        check_float_type("x", x, self)
         return self.encoder(x).permute(0, 2, 3, 1)  # channels last: one code vector per cell
 
     def quantize(self, z_e: torch.Tensor) -> VQOutput:
