@@ -18,7 +18,7 @@ It stays out of the way where training is the point: at another seed shift
 # that each is in its chapter, once)
 DEMOS = {
     # the linear autoencoder finds the PCA plane, trained where the reader sees it
-    "02_autoencoders": ["linear_history = fit(", "memoriser = Autoencoder(784"],
+    "02_autoencoders": ["linear_history = fit("],
     # the same network on shuffled pixels: the experiment is the training
     "09_convolutional_vae": ["vu.fit(shuffled_mlp, x_train[:10_000, permutation], loss, config)"],
 }
