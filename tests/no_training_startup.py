@@ -19,11 +19,15 @@ It stays out of the way where training is the point: at another seed shift
 DEMOS = {
     # the linear autoencoder finds the PCA plane, trained where the reader sees it
     "02_autoencoders": ["linear_history = fit("],
+    # gradient descent on a wrong-sign KL, one image's four numbers: the pitfall is in the steps
+    "06_pitfalls": ["optimizer = torch.optim.Adam([mu, log_var], lr=0.1)"],
     # the same network on shuffled pixels: the experiment is the training
     "09_convolutional_vae": ["vu.fit(shuffled_mlp, x_train[:10_000, permutation], loss, config)"],
 }
-# a demo that trains longer than this has become a run to ship (its target is 3 s on 2 cores)
-DEMO_SECONDS_LIMIT = 10.0
+# A demo that takes more optimiser steps than this has become a run to ship. Steps, not seconds:
+# a count is the same on every machine, where a busy neighbour can slow a step fifty-fold. (The
+# target, at most 3 s of training per demo on 2 idle cores, is measured by `make bench`.)
+DEMO_STEPS_LIMIT = 2_000
 
 
 def install(shell):
@@ -40,7 +44,7 @@ def install(shell):
     shift = os.environ.get("VAE_UTILS_SEED_SHIFT", "0").strip() or "0"
     if shift != "0" or os.environ.get("VAE_UTILS_SHIPPED", "1") == "0":
         return None
-    limit = DEMO_SECONDS_LIMIT
+    limit = DEMO_STEPS_LIMIT
     lines = [line for chapter in DEMOS.values() for line in chapter]
     cell = {"source": "", "demo": None, "steps": 0, "first": 0.0, "last": 0.0, "running": False}
 
@@ -64,9 +68,9 @@ def install(shell):
         cell["first"] = cell["first"] or now
         cell["last"] = now
         cell["steps"] += 1
-        if now - cell["first"] > limit:
+        if cell["steps"] > limit:
             raise RuntimeError(
-                f"the demo {cell['demo']!r} has trained for more than {limit} s: make it "
+                f"the demo {cell['demo']!r} takes more than {limit} optimiser steps: make it "
                 "shorter, or ship its run"
             )
 
@@ -88,4 +92,4 @@ def install(shell):
 
 if __name__ == "__main__":  # a startup file, run in the chapter's namespace: leave no names in it
     install(get_ipython())  # noqa: F821
-    del DEMOS, DEMO_SECONDS_LIMIT, install
+    del DEMOS, DEMO_STEPS_LIMIT, install

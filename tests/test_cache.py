@@ -1,9 +1,9 @@
 """Weights round-trip without pickle, and load_or_train trains once per key."""
 
 import ast
-import gzip
 import hashlib
 import json
+import lzma
 import os
 import re
 import shutil
@@ -599,8 +599,8 @@ def test_load_shipped_tells_an_unlisted_file_from_a_changed_one(tmp_path):
     model = VAE(10, (6,), 2)
     save_trained(model, KEY, [1.0, 0.5], directory)
     cached, _ = cached_weights_path(model, KEY, directory)
-    path = cached.with_name(cached.name + ".gz")  # shipped as the cache's file, gzipped
-    path.write_bytes(gzip.compress(cached.read_bytes()))
+    path = cached.with_name(cached.name + ".xz")  # shipped: the cache's file, xz-compressed
+    path.write_bytes(lzma.compress(cached.read_bytes()))
     cached.unlink()
     manifest = directory / "SHA256SUMS"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

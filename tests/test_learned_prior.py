@@ -8,7 +8,8 @@ from torch import nn
 
 import vae_utils as vu
 import vae_utils.recipes as recipes
-from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective, train_vae_with_prior
+from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective
+from vae_utils.recipes import train_vae_with_prior
 
 
 def test_objective_with_the_standard_prior_is_vae_objective():

@@ -4,8 +4,8 @@ made by the chapters' own calls, loaded by those calls without training, and wha
 
 from __future__ import annotations
 
-import gzip
 import hashlib
+import lzma
 import os
 import shutil
 import subprocess
@@ -27,8 +27,8 @@ WEIGHTS_BUDGET_BYTES = 30_000_000  # every file under vae_utils/weights, issue 3
 
 
 def shipped_tensors(path: Path) -> dict[str, torch.Tensor]:
-    """The tensors of a shipped (gzipped) safetensors file."""
-    return load(gzip.decompress(path.read_bytes()))
+    """The tensors of a shipped (xz-compressed) safetensors file."""
+    return load(lzma.decompress(path.read_bytes()))
 
 
 def no_training(*args, **kwargs):
@@ -64,7 +64,7 @@ def test_vae_utils_shipped_0_trains_instead(empty_cache, monkeypatch):
 
 
 def test_each_shipped_file_is_listed_with_its_checksum_and_stored_in_half_precision():
-    files = sorted(path.name for path in SHIPPED_WEIGHTS.glob("*.safetensors.gz"))
+    files = sorted(path.name for path in SHIPPED_WEIGHTS.glob("*.safetensors.xz"))
     assert files, "no shipped weights"
     assert sorted(shipped_checksums()) == files
     for name in files:
@@ -83,9 +83,13 @@ def test_all_shipped_weights_fit_the_repositorys_budget():
 
 
 def _autoencoder_file(directory: Path) -> tuple[Path, dict]:
-    """Chapter 2's shipped autoencoder in ``directory``, and its key as a recipe passes it."""
-    paths = directory.glob("autoencoder-*.safetensors.gz")
-    (path,) = [p for p in paths if read_metadata(p)["shipped"]["chapter"] == "02_autoencoders"]
+    """Chapter 2's shipped 2-D autoencoder in ``directory``, and its key as a recipe passes it."""
+    (path,) = [
+        path
+        for path in directory.glob("autoencoder-*.safetensors.xz")
+        if read_metadata(path)["shipped"]["chapter"] == "02_autoencoders"
+        and read_metadata(path)["key"]["latent_dim"] == 2
+    ]
     key = {k: v for k, v in read_metadata(path)["key"].items() if k != "model"}
     return path, key
 
@@ -128,7 +132,7 @@ def test_the_script_ships_the_runs_a_chapter_trains(tmp_path):
     subprocess.run([*script, "--output", str(output)], check=True, env=env, capture_output=True)
     # chapter 5 trains one model, its linear VAE: the script ships it under the name and key by
     # which the recipe finds it, as vae_utils/weights/course does
-    (path,) = output.glob("*.safetensors.gz")
+    (path,) = output.glob("*.safetensors.xz")
     assert shipped_checksums(output) == {path.name: hashlib.sha256(path.read_bytes()).hexdigest()}
     assert (SHIPPED_WEIGHTS / path.name).exists()
     made, shipped = read_metadata(path), read_metadata(SHIPPED_WEIGHTS / path.name)

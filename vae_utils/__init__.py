@@ -27,7 +27,7 @@ from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
 from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal, traverse
-from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective, train_vae_with_prior
+from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective
 from vae_utils.likelihood import (
     PPCA,
     elbo,
@@ -81,6 +81,7 @@ from vae_utils.recipes import (
     train_or_load,
     train_vae,
     train_vae_sweep,
+    train_vae_with_prior,
     train_vae_with_remedy,
     train_vqvae,
 )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ast
 import functools
-import gzip
 import hashlib
 import json
+import lzma
 import math
 import os
 import re
@@ -35,12 +35,12 @@ History = list[float] | dict[str, list[float]]
 
 CACHE_ENV_VAR = "VAE_UTILS_CACHE"
 # Weights the course ships for every run its chapters make at the default seed (made by
-# scripts/train_course_models.py, in half precision and gzipped to fit the repository's 30 MB
+# scripts/train_course_models.py, in half precision and xz-compressed to fit the repository's 30 MB
 # budget for weights): a fresh runtime loads them instead of training. SHA256SUMS holds the
 # checksum of each file. VAE_UTILS_SHIPPED=0 trains those runs instead (or loads them from the
 # cache), as every other run.
 SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "course"
-SHIPPED_SUFFIX = ".gz"  # a shipped file is the cache's file of its run, gzipped
+SHIPPED_SUFFIX = ".xz"  # a shipped file is the cache's file of its run, xz-compressed
 SHIPPED_ENV_VAR = "VAE_UTILS_SHIPPED"
 # The safetensors header entry beside "json" (the metadata) that holds the SHA-256 of the tensors
 # and the metadata, written by save_weights. Outside "json", so read_metadata never shows it.
@@ -317,7 +317,7 @@ def save_weights(
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The metadata that :func:`save_weights` stored with the weights in ``path`` (a safetensors
-    file, or a shipped one, gzipped).
+    file, or a shipped one, xz-compressed).
 
     Raises:
         DamagedWeightsError: ``path`` is not a readable safetensors file, or its metadata is not
@@ -343,7 +343,7 @@ def _read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     one read of the file. ``OSError`` (a missing file, a folder) passes unchanged."""
     data = path.read_bytes()
     if path.suffix == SHIPPED_SUFFIX:  # a shipped file, its SHA-256 checked before it is read
-        data = gzip.decompress(data)
+        data = lzma.decompress(data)
     try:
         tensors = load_safetensors(data)
     except SafetensorError as error:

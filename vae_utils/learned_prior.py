@@ -12,8 +12,6 @@ match of the codes. Only the second can be removed, by a prior that learns ``q(z
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal
 
 import torch
@@ -22,20 +20,14 @@ from vae_utils._checks import (
     check_columns,
     check_finite,
     check_int,
-    check_matrix,
     check_positive_number,
 )
 from vae_utils.losses import reconstruction_error
-from vae_utils.models import VAE, BaseVAE, reparameterize
+from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.priors import (
-    MixturePrior,
-    VampPrior,
     diagonal_gaussian_log_prob,
     gaussian_mixture_log_prob,
 )
-from vae_utils.recipes import train_or_load
-from vae_utils.seeds import generator as seeded_generator
-from vae_utils.train import TrainConfig
 
 PriorName = Literal["standard", "mixture", "vamp"]
 
@@ -60,68 +52,6 @@ def learned_prior_vae_objective(model: BaseVAE, x: torch.Tensor, C: float) -> to
     z = reparameterize(mu, log_var)
     distortion = reconstruction_error(x, model.decode(z))
     return (C * distortion + model.kl_divergence(mu, log_var, z)).mean()
-
-
-def train_vae_with_prior(
-    x: torch.Tensor,
-    C: float,  # upper case: the book's loss weight, as scikit-learn's C
-    prior: PriorName,
-    *,
-    num_components: int = 10,
-    latent_dim: int = 2,
-    hidden_dims: Sequence[int] = (256,),
-    config: TrainConfig | None = None,
-    directory: str | Path | None = None,
-) -> tuple[VAE, list[float]]:
-    """A :class:`VAE` trained with the prior ``prior`` (or loaded from the cache), and its losses.
-
-    Args:
-        x: ``(n, input_dim)`` training images.
-        C: the loss weight of :func:`learned_prior_vae_objective`.
-        prior: ``"standard"`` (N(0, I)), ``"mixture"`` (:class:`vae_utils.MixturePrior` of
-            ``num_components``) or ``"vamp"`` (:class:`vae_utils.VampPrior` whose
-            ``num_components`` pseudo-inputs start as training images drawn with the config's
-            seed).
-        num_components: ``K`` of a learned prior.
-        latent_dim, hidden_dims: as for :class:`vae_utils.VAE`.
-        config: as for :func:`vae_utils.fit`.
-        directory: the cache; :func:`vae_utils.cache_root` by default.
-
-    Returns:
-        The model (in eval mode, its prior in ``model.prior``) and its loss per epoch.
-    """
-    if prior not in ("standard", "mixture", "vamp"):
-        raise ValueError(f"prior must be 'standard', 'mixture' or 'vamp', got {prior!r}")
-    check_int("num_components", num_components, "try num_components=10")
-    check_positive_number("C", C, "try C=1.0")
-    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
-    if prior == "vamp" and num_components > len(x):
-        raise ValueError(
-            f"num_components must be at most len(x) = {len(x)} for a VampPrior, whose "
-            f"pseudo-inputs start as distinct training images, got {num_components}; pass more "
-            "images or fewer components"
-        )
-    config = TrainConfig() if config is None else config
-
-    def build() -> VAE:
-        model = VAE(x.shape[1], hidden_dims, latent_dim)
-        draws = seeded_generator(config.seed)
-        if prior == "mixture":
-            model.prior = MixturePrior(num_components, latent_dim, generator=draws)
-        elif prior == "vamp":
-            chosen = torch.randperm(len(x), generator=draws)[:num_components]
-            model.prior = VampPrior(x[chosen])
-        return model
-
-    key = {"loss": "learned prior", "C": C, "prior": prior, "latent_dim": latent_dim}
-    key |= {"hidden_dims": list(hidden_dims)}
-    if prior != "standard":
-        key["num_components"] = num_components
-
-    def loss_fn(model: BaseVAE, batch: torch.Tensor) -> torch.Tensor:
-        return learned_prior_vae_objective(model, batch, C)
-
-    return train_or_load(build, x, loss_fn, key, config, directory=directory)
 
 
 def elbo_surgery(

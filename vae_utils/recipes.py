@@ -34,6 +34,7 @@ from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_tr
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
+from vae_utils.learned_prior import PriorName, learned_prior_vae_objective
 from vae_utils.losses import (
     autoencoder_objective,
     calibrated_vae_objective,
@@ -41,6 +42,7 @@ from vae_utils.losses import (
     vae_objective,
 )
 from vae_utils.models import VAE, Autoencoder, reparameterize
+from vae_utils.priors import MixturePrior, VampPrior
 from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
 from vae_utils.train import LossFn, TrainConfig, fit, fit_together
@@ -242,6 +244,67 @@ def train_vae_with_remedy(
     history = load_or_train(model, train, run_key(model, x, loss_fn, key, config), directory)
     assert isinstance(history, dict)  # written by train above
     return model, history
+
+
+def train_vae_with_prior(
+    x: torch.Tensor,
+    C: float,  # upper case: the book's loss weight, as scikit-learn's C
+    prior: PriorName,
+    *,
+    num_components: int = 10,
+    latent_dim: int = 2,
+    hidden_dims: Sequence[int] = (256,),
+    config: TrainConfig | None = None,
+    directory: str | Path | None = None,
+) -> tuple[VAE, list[float]]:
+    """A :class:`VAE` trained with the prior ``prior`` (or loaded from the cache), and its losses.
+
+    Args:
+        x: ``(n, input_dim)`` training images.
+        C: the loss weight of :func:`learned_prior_vae_objective`.
+        prior: ``"standard"`` (N(0, I)), ``"mixture"`` (:class:`vae_utils.MixturePrior` of
+            ``num_components``) or ``"vamp"`` (:class:`vae_utils.VampPrior` whose
+            ``num_components`` pseudo-inputs start as training images drawn with the config's
+            seed).
+        num_components: ``K`` of a learned prior.
+        latent_dim, hidden_dims: as for :class:`vae_utils.VAE`.
+        config: as for :func:`vae_utils.fit`.
+        directory: the cache; :func:`vae_utils.cache_root` by default.
+
+    Returns:
+        The model (in eval mode, its prior in ``model.prior``) and its loss per epoch.
+    """
+    if prior not in ("standard", "mixture", "vamp"):
+        raise ValueError(f"prior must be 'standard', 'mixture' or 'vamp', got {prior!r}")
+    check_int("num_components", num_components, "try num_components=10")
+    check_positive_number("C", C, "try C=1.0")
+    check_matrix("x", x, "flatten images with x.view(len(x), -1)")
+    if prior == "vamp" and num_components > len(x):
+        raise ValueError(
+            f"num_components must be at most len(x) = {len(x)} for a VampPrior, whose "
+            f"pseudo-inputs start as distinct training images, got {num_components}; pass more "
+            "images or fewer components"
+        )
+    config = TrainConfig() if config is None else config
+
+    def build() -> VAE:
+        model = VAE(x.shape[1], hidden_dims, latent_dim)
+        draws = generator(config.seed)
+        if prior == "mixture":
+            model.prior = MixturePrior(num_components, latent_dim, generator=draws)
+        elif prior == "vamp":
+            chosen = torch.randperm(len(x), generator=draws)[:num_components]
+            model.prior = VampPrior(x[chosen])
+        return model
+
+    key = {"loss": "learned prior", "C": C, "prior": prior, "latent_dim": latent_dim}
+    key |= {"hidden_dims": list(hidden_dims)}
+    if prior != "standard":
+        key["num_components"] = num_components
+
+    # a partial, not a closure: the key's code is then that of learned_prior.py, not of this module
+    loss_fn = partial(learned_prior_vae_objective, C=C)
+    return train_or_load(build, x, loss_fn, key, config, directory=directory)
 
 
 def train_vqvae(
