@@ -563,8 +563,8 @@
           "from the centre" : "") + ". " +
         (near === 0
           ? "No test code lies within " + format(radius) + " of it: a hole in the plane. "
-          : near + " of the " + c.numTest + " test codes lie within " + format(radius) +
-            " of it. ") +
+          : near + " of the " + c.numTest + " test codes " + (near === 1 ? "lies" : "lie") +
+            " within " + format(radius) + " of it. ") +
         "The nearest training code is that of a training image of the class " + className +
         ", at distance " +
         format(this.nearestDistance) + ".";
