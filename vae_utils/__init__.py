@@ -26,6 +26,7 @@ from vae_utils.collapse import active_units, kl_per_dimension
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
+from vae_utils.explorer import LatentExplorer, latent_explorer
 from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal, traverse
 from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective
 from vae_utils.likelihood import (
@@ -123,6 +124,7 @@ __all__ = [
     "ConditionalVAE",
     "ConvVAE",
     "KLWarmup",
+    "LatentExplorer",
     "MixturePrior",
     "StandardNormalPrior",
     "TrainConfig",
@@ -171,6 +173,7 @@ __all__ = [
     "kl_per_dimension",
     "kl_to_standard_normal",
     "kl_warmup",
+    "latent_explorer",
     "latent_grid",
     "learned_prior_vae_objective",
     "live_slider",
