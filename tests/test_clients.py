@@ -7,7 +7,8 @@
 
 Each test starts a Jupyter server on a free localhost port (token off; ``--allow-root``, which
 Jupyter wants when run as root), opens the chapter, runs every cell, moves the slider with the
-keyboard and with the mouse, and checks that the picture changes and that nothing failed: no
+keyboard and with the mouse, and checks that the picture changes, drags the latent explorer's
+handle (and moves it with a key) and checks that its image follows, and that nothing failed: no
 error output, no uncaught exception or console error, no request outside localhost. Then it
 presses the live mode's button: a VAE trained in the kernel within 15 s. The server
 is stopped at the end. It serves a copy of the chapter in a temporary folder: front ends save
@@ -197,6 +198,26 @@ def check_frames(seen: list[str]) -> None:
     assert seen[2].endswith("(C = 0.01)"), seen
 
 
+def drag_explorer(page: Page) -> None:
+    """The latent explorer's output (an inline script, run by the front end): dragging its handle
+    and pressing an arrow key each redraw the decoded image."""
+    handle = page.locator(".vae-explorer-handle").first
+    image = page.locator(".vae-explorer-image").first
+    handle.scroll_into_view_if_needed()
+    before = image.screenshot()
+    box = handle.bounding_box()
+    assert box is not None, "the explorer's handle is not shown"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y - 30, steps=5)
+    page.mouse.up()
+    dragged = image.screenshot()
+    handle.focus()
+    page.keyboard.press("ArrowDown")
+    assert len({before, dragged, image.screenshot()}) == 3, "the image did not follow the handle"
+
+
 def press_train(page: Page, progress_bar: bool) -> None:
     """Live mode: a VAE trained in the kernel for the live slider's C (2), within 15 s on 2 cores,
     shown above the precomputed model of the nearest C (3), with fit's progress bar (tqdm, text)
@@ -275,6 +296,7 @@ def test_jupyterlab_runs_the_chapter_and_the_slider_switches(
         page, ".jp-OutputArea .noUi-handle", ".jp-OutputArea .widget-html-content img:not([hidden])"
     )
     check_frames(seen)
+    drag_explorer(page)
 
     press_train(page, progress_bar=True)
     versions = page.evaluate("window.jupyterapp.version")
@@ -321,6 +343,7 @@ def test_classic_notebook_with_ipywidgets_7_runs_the_chapter_and_the_kernel_swap
     assert errors == []
     seen = move_slider(page, ".widget-slider .ui-slider-handle", ".widget-html-content img")
     check_frames(seen)
+    drag_explorer(page)
     press_train(page, progress_bar=False)
     page.close()
     assert watch.external == []
