@@ -39,6 +39,8 @@ def install(shell):
     import os
     import time
 
+    # as every chapter's first cell does before torch is imported, which this import comes before
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from torch.optim.optimizer import register_optimizer_step_pre_hook
 
     shift = os.environ.get("VAE_UTILS_SEED_SHIFT", "0").strip() or "0"

@@ -111,6 +111,8 @@ def test_first_cell_installs_the_package_from_the_book_repository_only_when_miss
     assert first["cell_type"] == "code" and "remove-cell" in _tags(first)
     assert f'"vae_utils @ git+{_repository_url()}"' in source
     assert 'if importlib.util.find_spec("vae_utils") is None:' in source
+    # before anything imports torch, whose OpenMP reads it once (see the cell's comment)
+    assert 'os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")' in source
 
 
 def test_install_cell_does_nothing_where_the_package_is_installed(monkeypatch):
