@@ -2130,6 +2130,30 @@ PLOTS = [
     ),
 ]
 
+EXPLORED = {"VAE": vu.VAE(784, (8,), 2)}
+XY = (X, Y, X, Y)  # x_test, y_test, x_train, y_train
+EXPLORER = probe(
+    "latent_explorer",
+    refuses("models-empty", lambda: vu.latent_explorer({}, *XY), "models", "dict"),
+    refuses("models-list", lambda: vu.latent_explorer([VAE], *XY), "models", "dict"),
+    refuses(
+        "model-10d",
+        lambda: vu.latent_explorer({"VAE": vu.VAE(784, (8,), 10)}, *XY),
+        "model",
+        "latent_dim=2",
+    ),
+    refuses("model-conv", lambda: vu.latent_explorer({"c": CONV}, *XY), "model", "hidden_dims"),
+    refuses("label-empty", lambda: vu.latent_explorer({"": VAE}, *XY), "labels", "strings"),
+    refuses("initial-unknown", lambda: vu.latent_explorer(EXPLORED, *XY, initial="AE"), "initial"),
+    refuses("x_test-uint8", lambda: vu.latent_explorer(EXPLORED, as_bytes(X), Y, X, Y), "x_test"),
+    refuses("x_test-255", lambda: vu.latent_explorer(EXPLORED, X * 255, Y, X, Y), "x_test", "255"),
+    refuses("x_test-nan", lambda: vu.latent_explorer(EXPLORED, bad(X), Y, X, Y), "x_test"),
+    refuses("x_test-1d", lambda: vu.latent_explorer(EXPLORED, X[0], Y, X, Y), "x_test", "784"),
+    refuses("y_test-short", lambda: vu.latent_explorer(EXPLORED, X, Y[:2], X, Y), "y_test"),
+    refuses("y_test-10", lambda: vu.latent_explorer(EXPLORED, X, Y10, X, Y), "y_test", "9"),
+    refuses("y_train-negative", lambda: vu.latent_explorer(EXPLORED, X, Y, X, Y_NEG), "y_train"),
+)
+
 EXERCISES = probe(
     "exercises.check",
     refuses(
@@ -2147,7 +2171,7 @@ CASES: list[Case] = [
     *LOSSES, *MODELS, *PRIORS, *TRAIN, *SEEDS, *CONV_CASES, *VQ, *LIKELIHOOD, *PCA_CASES,
     *METRICS, *LATENT, *COLLAPSE, *SHARPNESS, *CODE_PRIOR, *CLASSIFIER_CASES, *CONDITIONAL,
     *REMEDIES, *LEARNED_PRIOR, *BERNOULLI_CASES, *RECIPES, *DATA, *CLAIMS, *CACHE, *PLOTS,
-    *EXERCISES,
+    *EXERCISES, *EXPLORER,
 ]  # fmt: skip
 
 
@@ -2169,7 +2193,7 @@ def test_the_cases_have_unique_ids_and_probe_the_public_api():
     others = {
         "CLASS_COLORS", "CLASS_NAMES", "LINE_COLORS", "ClaimError", "VQOutput", "BaseVAE",
         "PPCA", "cache_root", "code_fingerprint", "read_metadata", "load_or_train", "glue",
-        "exercises",
+        "exercises", "LatentExplorer",
     }  # fmt: skip
     assert set(vu.__all__) - others <= probed, set(vu.__all__) - others - probed
 

@@ -144,8 +144,12 @@ def _check_images(name: str, x: object, labels_name: str, labels: object) -> Non
             f"{name} must be a (batch, 784) tensor of images, got {shape}; pass images from "
             "vu.load_fashion_mnist, e.g. x_test[:2000]"
         )
-    if len(x) == 0 or not x.is_floating_point() or x.min() < 0 or x.max() > 1:
-        raise ValueError(f"{name} must hold at least one image of floats in [0, 1]")
+    if len(x) == 0 or not x.is_floating_point() or not bool(((x >= 0) & (x <= 1)).all()):
+        # (NaN fails both comparisons, so it is refused too)
+        raise ValueError(
+            f"{name} must hold at least one image of floats in [0, 1]; bytes 0..255 are "
+            f"{name}.float() / 255"
+        )
     if not (isinstance(labels, torch.Tensor) and labels.shape == (len(x),)):
         raise ValueError(
             f"{labels_name} must be a tensor of {len(x)} class labels, one per image of {name}, "
