@@ -9,11 +9,7 @@ Screenshots of the slider go to ``_build/browser/``.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
-import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,12 +18,12 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+from chromium import launched, require_chromium, served
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
 SLIDER_PAGE = "notebooks/04_loss_weight.html"
 PAGES = [
     "index.html",
@@ -56,50 +52,22 @@ THEME_VIOLATIONS: dict[tuple[str, str], str] = {
 
 if not (HTML / SLIDER_PAGE).is_file():
     pytest.skip("the book is not built; run `make book`", allow_module_level=True)
-if not CHROMIUM.is_file():
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} not found; install it with `apt-get install -y chromium`")
-    pytest.skip(
-        f"{CHROMIUM} not found; `apt-get install -y chromium` to run the browser tests",
-        allow_module_level=True,
-    )
+require_chromium("browser tests")
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     """The built book served on a free localhost port; yields its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(HTML) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @dataclass

@@ -35,9 +35,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from chromium import launched, require_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOK = "notebooks/04_loss_weight.ipynb"
 VENV7 = ROOT / ".venv-widgets7"
 RUN_ALL_TIMEOUT_MS = 240_000  # the chapter, its models cached: 20-40 s here
@@ -50,12 +50,9 @@ CLASSIC_NOISE = re.compile(
     r"|/static/components/MathJax/fonts/|Access to font at 'about:blank'|\(about:blank\)$"
 )
 
-if not CHROMIUM.is_file():
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} not found; install it with `apt-get install -y chromium`")
-    pytest.skip("`apt-get install -y chromium` to run the client tests", allow_module_level=True)
+require_chromium("client tests")
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 
 def free_port() -> int:
@@ -105,13 +102,8 @@ def start_server(command: list[str], port: int, log: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

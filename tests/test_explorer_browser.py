@@ -8,38 +8,26 @@ page loads when the reader picks a model (as in the book). Skipped without Chrom
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from chromium import launched, require_chromium, served
 from PIL import Image
 
 import vae_utils as vu
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / ".vendor" / "test" / "axe-core-4.14.1" / "axe.min.js"  # `make test` fetches it
 CODES = [[0.0, 0.0], [1.2, -0.7], [-2.1, 1.4], [0.4, 2.6], [-0.9, -1.8]]  # five codes to decode
 SHOWN_C = (0.1, 1, 10, 100)
 
-if not CHROMIUM.is_file():
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} not found; install it with `apt-get install -y chromium`")
-    pytest.skip("`apt-get install -y chromium` to run the browser tests", allow_module_level=True)
+require_chromium("browser tests")
 
-from playwright.sync_api import Browser, Locator, Page, sync_playwright  # noqa: E402
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+from playwright.sync_api import Browser, Locator, Page  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -69,23 +57,14 @@ def site(
     )
     shown.save(folder / "inline.html")
     shown.save(folder / "split" / "index.html", split=True)
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with served(folder) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 EXPLORER = "document.querySelector('.vae-explorer').vaeExplorer"
