@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vae_utils._checks import check_columns, check_floats, check_labels
 from vae_utils.data import CLASS_NAMES
 from vae_utils.models import Autoencoder, BaseVAE
 from vae_utils.plots import CLASS_COLORS
@@ -138,25 +139,17 @@ def _blob(data: bytes) -> tuple[str, str]:
 
 
 def _check_images(name: str, x: object, labels_name: str, labels: object) -> None:
-    if not (isinstance(x, torch.Tensor) and x.ndim == 2 and x.shape[1] == IMAGE_SIZE**2):
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+    """Raise ``ValueError`` unless ``x`` is ``(n, 784)`` images of floats in [0, 1] (NaN
+    fails) and ``labels`` their ``n`` class labels."""
+    hint = "pass images from vu.load_fashion_mnist, e.g. x_test[:2000]"
+    check_columns(name, x, IMAGE_SIZE**2, hint)
+    assert isinstance(x, torch.Tensor)  # checked just above
+    check_floats(name, x)
+    if not bool(((x >= 0) & (x <= 1)).all()):  # NaN fails both comparisons
         raise ValueError(
-            f"{name} must be a (batch, 784) tensor of images, got {shape}; pass images from "
-            "vu.load_fashion_mnist, e.g. x_test[:2000]"
+            f"{name} must hold images in [0, 1], with no NaN; bytes 0..255 are {name}.float() / 255"
         )
-    if len(x) == 0 or not x.is_floating_point() or not bool(((x >= 0) & (x <= 1)).all()):
-        # (NaN fails both comparisons, so it is refused too)
-        raise ValueError(
-            f"{name} must hold at least one image of floats in [0, 1]; bytes 0..255 are "
-            f"{name}.float() / 255"
-        )
-    if not (isinstance(labels, torch.Tensor) and labels.shape == (len(x),)):
-        raise ValueError(
-            f"{labels_name} must be a tensor of {len(x)} class labels, one per image of {name}, "
-            f"got {tuple(labels.shape) if isinstance(labels, torch.Tensor) else labels!r}"
-        )
-    if labels.min() < 0 or labels.max() >= len(CLASS_NAMES):
-        raise ValueError(f"{labels_name} must be class labels from 0 to {len(CLASS_NAMES) - 1}")
+    check_labels(labels_name, labels, len(x), len(CLASS_NAMES))
 
 
 class LatentExplorer:
