@@ -25,7 +25,8 @@ def test_mmd_matches_the_definition():
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(7, 3, generator=generator, dtype=torch.float64)
     y = torch.randn(5, 3, generator=generator, dtype=torch.float64) + 0.5
-    assert mmd(x, y, bandwidth=1.3) == pytest.approx(_mmd_by_loops(x, y, 1.3), rel=1e-10)
+    # float32 kernels (a third of float64's time), summed in float64
+    assert mmd(x, y, bandwidth=1.3) == pytest.approx(_mmd_by_loops(x, y, 1.3), rel=1e-6)
 
 
 def test_mmd_separates_different_distributions_and_not_equal_ones():

@@ -200,3 +200,23 @@ def test_vampprior_weights_load_with_their_number_of_pseudo_inputs(tmp_path):
         assert torch.equal(a, b), name
     with pytest.raises(ValueError, match="SHA-256"):
         load_vampprior_vae(path, sha256="0" * 64)
+
+
+def test_the_evaluation_logsumexp_equals_torchs_bit_for_bit():
+    # its terms far below the largest (exp underflows to 0 by a slow path) are set to -inf first
+    from vae_utils.priors import _logsumexp
+
+    generator = torch.Generator().manual_seed(0)
+    for scale in (1.0, 700.0, 1e7):
+        x = -torch.rand(50, 300, dtype=torch.float64, generator=generator) * scale
+        x[:, 0] = 0.5  # a term near the largest, as a mixture's nearest component
+        assert torch.equal(_logsumexp(x), torch.logsumexp(x, dim=-1))
+    x = torch.randn(4, 3, 5, generator=generator)
+    x[0, 0], x[1, 1, 2], x[2, 2, 1] = -math.inf, math.inf, math.nan
+    expected = torch.logsumexp(x, dim=-1)
+    assert torch.equal(_logsumexp(x).nan_to_num(), expected.nan_to_num())
+    assert _logsumexp(x)[0, 0] == -math.inf and _logsumexp(x)[2, 2].isnan()
+    # under a gradient it is torch.logsumexp, whose backward pass training uses
+    leaf = x[3].clone().requires_grad_()
+    _logsumexp(leaf).sum().backward()
+    assert torch.allclose(leaf.grad, torch.softmax(x[3], dim=-1))

@@ -49,12 +49,14 @@ def mmd(x: torch.Tensor, y: torch.Tensor, bandwidth: float) -> float:
             f"x and y must have the same number of features, got {x.shape[1]} and {y.shape[1]}"
         )
     check_positive_number("bandwidth", bandwidth, "try median_bandwidth(y)")
-    x, y = x.double(), y.double()
+    x, y = x.float(), y.float()
 
-    def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return torch.exp(-torch.cdist(a, b).pow(2) / (2 * bandwidth**2))
+    def kernel_sum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        # the kernels in float32 (a third of float64's time; they differ by about 1e-7), their
+        # sum in float64, where millions of terms would otherwise round
+        return torch.exp(-torch.cdist(a, b).pow(2) / (2 * bandwidth**2)).double().sum()
 
     n, m = len(x), len(y)
-    k_xx = (kernel(x, x).sum() - n) / (n * (n - 1))  # the diagonal k(a, a) = 1 is left out
-    k_yy = (kernel(y, y).sum() - m) / (m * (m - 1))
-    return (k_xx + k_yy - 2 * kernel(x, y).mean()).item()
+    k_xx = (kernel_sum(x, x) - n) / (n * (n - 1))  # the diagonal k(a, a) = 1 is left out
+    k_yy = (kernel_sum(y, y) - m) / (m * (m - 1))
+    return (k_xx + k_yy - 2 * kernel_sum(x, y) / (n * m)).item()

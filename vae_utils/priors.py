@@ -151,7 +151,7 @@ def _mixture_log_prob(
             "rows of means and log_vars"
         )
     if log_weights is None:
-        result = torch.logsumexp(log_components, dim=-1) - math.log(num_components)
+        result = _logsumexp(log_components) - math.log(num_components)
     else:
         if not isinstance(log_weights, torch.Tensor) or log_weights.shape != (num_components,):
             raise ValueError(
@@ -166,8 +166,27 @@ def _mixture_log_prob(
                     f"logsumexp(log_weights) = {total:.4g}; normalise them with "
                     "torch.log_softmax(logits, dim=0)"
                 )
-        result = torch.logsumexp(log_components + log_weights.double(), dim=-1)
+        result = _logsumexp(log_components + log_weights.double())
     return result.to(z.dtype)
+
+
+def _logsumexp(x: torch.Tensor) -> torch.Tensor:
+    """``torch.logsumexp(x, dim=-1)``, the same steps and the same result, faster where many
+    terms underflow, as when an aggregate posterior is evaluated: its far components lie
+    millions of nats below its nearest, and ``exp`` of a finite argument below about -745 is 0
+    by a path three times slower. Those terms are set to ``-inf`` first, whose ``exp`` is the
+    same 0. Under a gradient (training) it is ``torch.logsumexp`` itself, whose backward pass
+    the weights were trained with.
+
+    ``x``: ``(..., K)`` -> ``(...)``.
+    """
+    if torch.is_grad_enabled() and x.requires_grad:
+        return torch.logsumexp(x, dim=-1)
+    maxes = x.amax(dim=-1, keepdim=True)
+    maxes.masked_fill_(maxes.abs() == math.inf, 0)  # as torch: no inf - inf
+    shifted = x - maxes
+    terms = shifted.masked_fill_(shifted < -750, -math.inf).exp_()
+    return terms.sum(dim=-1).log_().add_(maxes.squeeze(-1))
 
 
 class StandardNormalPrior(nn.Module):
