@@ -58,7 +58,7 @@ BEFORE_COLD_S = {
     "08_conditional_vae": 23,
     "09_convolutional_vae": 14,
     "10_log_likelihood": 25,
-    "11_keeping_the_code_alive": 20,
+    "11_posterior_collapse": 20,
     "12_learning_the_prior": 32,
     "13_why_samples_blur": 26,
     "14_vq_vae": 12,

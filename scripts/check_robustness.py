@@ -3,7 +3,7 @@
 Each configuration (a seed shift and a thread count) starts from its own empty weights cache and
 runs the chapters in order, as a new reader would. Each chapter's result is saved as it comes, so
 parts of the matrix run at different times add up to one report (``--report-only`` tabulates
-them). Every ``vu.check`` in a chapter writes its value, bounds and margin to a log
+them). Every ``vu.claims.check`` in a chapter writes its value, bounds and margin to a log
 (``$VAE_UTILS_CLAIMS_LOG``); this script gathers the logs into
 
 - a table chapter x configuration with the smallest margin of the chapter's claims, and

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 import vae_utils as vu
 from vae_utils.bernoulli import (
-    SHIPPED_RESULT,
+    BERNOULLI_RESULT,
     VAMPPRIOR_RESULT,
     binarize,
     load_shipped_bernoulli_vae,
@@ -45,7 +45,7 @@ def main() -> None:
 
     load = load_shipped_bernoulli_vae if args.prior == "standard" else load_vampprior_vae
     if args.output is None:
-        args.output = SHIPPED_RESULT if args.prior == "standard" else VAMPPRIOR_RESULT
+        args.output = BERNOULLI_RESULT if args.prior == "standard" else VAMPPRIOR_RESULT
     if args.weights is None:
         model = load()  # checksum verified
     else:

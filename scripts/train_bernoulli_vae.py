@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 import vae_utils as vu
 from vae_utils.bernoulli import (
-    SHIPPED_WEIGHTS,
+    BERNOULLI_WEIGHTS,
     VAMPPRIOR_WEIGHTS,
     BernoulliVAE,
     bernoulli_negative_elbo,
@@ -71,7 +71,7 @@ def parse_settings(argv: list[str] | None = None) -> argparse.Namespace:
     if args.epochs is None:
         args.epochs = 500 if args.prior == "standard" else 300
     if args.output is None:
-        args.output = SHIPPED_WEIGHTS if args.prior == "standard" else VAMPPRIOR_WEIGHTS
+        args.output = BERNOULLI_WEIGHTS if args.prior == "standard" else VAMPPRIOR_WEIGHTS
     return args
 
 
@@ -87,7 +87,7 @@ def main() -> None:
     model = BernoulliVAE()
     if args.prior == "vamp":
         # the pseudo-inputs start as K training images, drawn with the run's seed
-        model.prior = vu.VampPrior(x[torch.randperm(len(x))[: args.pseudo_inputs]])
+        model.prior = vu.priors.VampPrior(x[torch.randperm(len(x))[: args.pseudo_inputs]])
     optimizer = adam(list(model.parameters()), args.lr)
     steps_per_epoch = math.ceil(len(x) / args.batch_size)
     total_steps = args.epochs * steps_per_epoch
@@ -100,7 +100,9 @@ def main() -> None:
     start, step = time.perf_counter(), 0
     with tqdm(range(args.epochs), desc="Bernoulli VAE", unit="epoch") as bar:
         for epoch in bar:
-            kl_weight = vu.kl_warmup(epoch, args.warmup_epochs)  # 1/50, 2/50, ... 1 (Bowman et al.)
+            kl_weight = vu.remedies.kl_warmup(
+                epoch, args.warmup_epochs
+            )  # 1/50, 2/50, ... 1 (Bowman et al.)
             order = torch.randperm(len(x))
             total = torch.zeros(())
             for begin in range(0, len(x), args.batch_size):
@@ -121,7 +123,9 @@ def main() -> None:
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     minutes = (time.perf_counter() - start) / 60
     metadata = {"settings": settings, "history": history, "minutes": minutes, "dtype": "float16"}
-    vu.save_weights(model, args.output, metadata, dtype=torch.float16)  # half the repository's MB
+    vu.cache.save_weights(
+        model, args.output, metadata, dtype=torch.float16
+    )  # half the repository's MB
     digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
     print(f"trained in {minutes:.1f} min; last epoch's loss {history[-1]:.2f} nats")
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.2f} MB), sha256 {digest}")

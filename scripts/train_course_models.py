@@ -40,8 +40,8 @@ sys.path.insert(0, str(ROOT))  # this checkout's vae_utils, also when run from e
 from vae_utils.cache import (  # noqa: E402
     CACHE_ENV_VAR,
     SHIPPED_ENV_VAR,
+    SHIPPED_RUNS,
     SHIPPED_SUFFIX,
-    SHIPPED_WEIGHTS,
     floats_as,
 )
 
@@ -84,12 +84,12 @@ def write_shipped(source: Path, directory: Path, details: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", nargs="+", default=chapters(), metavar="CHAPTER")
-    parser.add_argument("--output", type=Path, default=SHIPPED_WEIGHTS)
+    parser.add_argument("--output", type=Path, default=SHIPPED_RUNS)
     args = parser.parse_args()
     unknown = sorted(set(args.chapters) - set(chapters()))
     if unknown:
         parser.error(f"no such chapter: {', '.join(unknown)}; the chapters: {chapters()}")
-    if args.output == SHIPPED_WEIGHTS and sorted(args.chapters) != chapters():
+    if args.output == SHIPPED_RUNS and sorted(args.chapters) != chapters():
         parser.error("--chapters would ship those chapters' runs alone: give --output DIR")
 
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as staging:

@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file
 
 from vae_utils.bernoulli import (
-    SHIPPED_WEIGHTS,
+    BERNOULLI_WEIGHTS,
     VAMPPRIOR_WEIGHTS,
     BernoulliVAE,
     bernoulli_log_likelihood,
@@ -111,11 +111,11 @@ def test_shipped_weights_are_checked_before_they_are_loaded(tmp_path):
 
 def test_the_shipped_record_holds_the_training_metadata_and_the_evaluation():
     record = shipped_bernoulli_record()
-    assert record["training"] == read_metadata(SHIPPED_WEIGHTS)
+    assert record["training"] == read_metadata(BERNOULLI_WEIGHTS)
     assert record["training"]["minutes"] > 0 and len(record["training"]["history"]) > 0
     assert record["evaluation"]["elbo_nats"] < record["evaluation"]["log_likelihood_nats"] < 0
     assert record["evaluation"]["num_samples"] >= 1000
-    for path in (SHIPPED_WEIGHTS, VAMPPRIOR_WEIGHTS):  # half precision: 3.6 MB, not 7.1
+    for path in (BERNOULLI_WEIGHTS, VAMPPRIOR_WEIGHTS):  # half precision: 3.6 MB, not 7.1
         assert read_metadata(path)["dtype"] == "float16"
         assert {t.dtype for t in load_file(str(path)).values()} == {torch.float16}
 

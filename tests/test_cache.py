@@ -20,26 +20,21 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 import vae_utils
-from vae_utils import (
-    VAE,
-    Autoencoder,
-    ConvVAE,
-    cache_root,
-    code_fingerprint,
-    load_or_train,
-    load_weights,
-    save_weights,
-    vae_objective,
-)
+from vae_utils import VAE, Autoencoder, ConvVAE, vae_objective
 from vae_utils import cache as cache_module
 from vae_utils.cache import (
     DIGEST_ENTRY,
     CacheWarning,
     DamagedWeightsError,
+    cache_root,
     cached_weights_path,
+    code_fingerprint,
+    load_or_train,
     load_shipped,
+    load_weights,
     remove_stale_temporaries,
     save_trained,
+    save_weights,
     shipped_checksums,
     weights_digest,
 )
@@ -126,7 +121,8 @@ def test_load_or_train_rejects_a_key_that_is_not_json(tmp_path):
 def _fingerprint_of_a_copy(package_parent) -> str:
     script = (
         "import functools, vae_utils as vu; "
-        "print(vu.code_fingerprint(vu.VAE(4, (3,), 2), functools.partial(vu.vae_objective, C=1.0)))"
+        "print(vu.cache.code_fingerprint("
+        "vu.VAE(4, (3,), 2), functools.partial(vu.vae_objective, C=1.0)))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -377,7 +373,7 @@ def test_an_unreadable_file_is_a_damaged_weights_error_not_a_library_error(tmp_p
     with pytest.raises(DamagedWeightsError, match=message):
         load_weights(Autoencoder(6, (4,), 2), path)
     with pytest.raises(DamagedWeightsError, match=message):
-        vae_utils.read_metadata(path)
+        vae_utils.cache.read_metadata(path)
 
 
 def test_the_stored_digest_covers_every_weight_and_the_metadata(tmp_path):
@@ -493,7 +489,8 @@ def test_a_file_where_the_cache_folder_should_be_warns_and_keeps_the_trained_mod
 READ_ONLY_SCRIPT = """
 import sys, warnings
 import torch
-from vae_utils import Autoencoder, load_or_train
+from vae_utils import Autoencoder
+from vae_utils.cache import load_or_train
 
 model = Autoencoder(6, (4,), 2)
 

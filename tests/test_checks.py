@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from vae_utils._checks import (
+from vae_utils._progress import show_progress
+from vae_utils.validation import (
     check_channels,
     check_generator,
     check_hidden_dims,
@@ -20,7 +21,6 @@ from vae_utils._checks import (
     check_vae_loss_arguments,
     is_int,
 )
-from vae_utils._progress import show_progress
 
 
 def test_is_int_refuses_bools_and_floats():

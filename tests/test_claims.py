@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_utils import ClaimError, check, glue
-from vae_utils.claims import margin
+from vae_utils.claims import ClaimError, check, glue, margin
 
 
 def test_a_claim_that_holds_passes_quietly():

@@ -103,8 +103,8 @@ def test_the_convolutional_and_vq_vaes_train_on_the_device(device):
     vu.fit(conv, images(), partial(vu.vae_objective, C=10.0), CONFIG, device=device, progress=False)
     x = images(8).to(device)
     assert on(device, vu.elbo(conv, x, 0.05, num_samples=2))
-    vq = vu.VQVAE(8, 4, (4, 8))
-    loss = vu.VQVAELoss(reinit_every=2)  # restarts dead codes: indices drawn on the CPU
+    vq = vu.vq.VQVAE(8, 4, (4, 8))
+    loss = vu.vq.VQVAELoss(reinit_every=2)  # restarts dead codes: indices drawn on the CPU
     vu.fit(vq, images(), loss, CONFIG, device=device, progress=False)
     assert loss.restarts > 0
     assert all(on(device, p) for p in vq.parameters())

@@ -22,13 +22,13 @@ def test_objective_with_the_standard_prior_is_vae_objective():
 
 def test_objective_with_a_learned_prior_trains_the_prior():
     model, x = vu.VAE(20, (16,), 3), torch.rand(8, 20, generator=torch.Generator().manual_seed(0))
-    model.prior = vu.MixturePrior(4, 3)
+    model.prior = vu.priors.MixturePrior(4, 3)
     learned_prior_vae_objective(model, x, C=5.0).backward()
     assert model.prior.means.grad.abs().sum() > 0
     assert model.prior.logits.grad.abs().sum() > 0
 
 
-class _FixedPosteriors(vu.BaseVAE):
+class _FixedPosteriors(vu.models.BaseVAE):
     """Encodes image n (x holds its index) as the posterior N(mu_n, exp(log_var_n)) given."""
 
     def __init__(self, mu: torch.Tensor, log_var: torch.Tensor) -> None:
@@ -68,7 +68,7 @@ def test_a_prior_equal_to_the_aggregate_posterior_leaves_no_marginal_kl():
     mu = torch.tensor([[-3.0, 0.0], [3.0, 0.0]]).repeat(n // 2, 1)
     log_var = torch.full((n, 2), -2.0)
     model = _FixedPosteriors(mu, log_var)
-    model.prior = vu.MixturePrior(2, 2)
+    model.prior = vu.priors.MixturePrior(2, 2)
     with torch.no_grad():
         model.prior.means.copy_(mu[:2])
         model.prior.log_vars.copy_(log_var[:2])
@@ -87,7 +87,7 @@ def test_recipe_trains_each_prior_and_loads_it_again(tmp_path, monkeypatch):
         )
         assert len(history) == 2
         trained[prior] = model
-    assert isinstance(trained["standard"].prior, vu.StandardNormalPrior)
+    assert isinstance(trained["standard"].prior, vu.priors.StandardNormalPrior)
     assert trained["mixture"].prior.means.shape == (3, 2)
     assert trained["vamp"].prior.pseudo_inputs.shape == (3, 12)
     monkeypatch.setattr(recipes, "fit", lambda *a, **k: pytest.fail("trained again"))

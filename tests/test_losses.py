@@ -6,14 +6,8 @@ import pytest
 import torch
 from torch.distributions import Independent, Normal, kl_divergence
 
-from vae_utils import (
-    VAE,
-    autoencoder_objective,
-    kl_to_standard_normal,
-    reconstruction_error,
-    vae_loss,
-    vae_objective,
-)
+from vae_utils import VAE, kl_to_standard_normal, reconstruction_error, vae_loss, vae_objective
+from vae_utils.losses import autoencoder_objective
 
 
 def test_reconstruction_error_is_the_summed_squared_error():

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from vae_utils import VAE, Autoencoder, BaseVAE, ConvVAE, mlp, reparameterize
+from vae_utils import VAE, Autoencoder, ConvVAE, reparameterize
+from vae_utils.models import BaseVAE, mlp
 
 
 def test_mlp_layers_and_shape():

@@ -9,14 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_utils import (
-    CLASS_COLORS,
-    CLASS_NAMES,
-    image_grid,
-    plot_images,
-    plot_latent_scatter,
-    plot_loss_curves,
-)
+from vae_utils import CLASS_NAMES, plot_images, plot_latent_scatter, plot_loss_curves
+from vae_utils.plots import CLASS_COLORS, image_grid
 
 
 def test_image_grid_places_tiles_row_by_row_with_gaps():

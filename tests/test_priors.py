@@ -22,10 +22,10 @@ def test_mixture_log_prob_matches_torch_distributions():
     log_weights = torch.randn(7, generator=gen).log_softmax(0)
     z = torch.randn(4, 5, 3, generator=gen)
     expected = _torch_mixture(means, log_vars, log_weights).log_prob(z)
-    got = vu.gaussian_mixture_log_prob(z, means, log_vars, log_weights)
+    got = vu.priors.gaussian_mixture_log_prob(z, means, log_vars, log_weights)
     assert got.shape == (4, 5) and got.dtype == torch.float32
     assert torch.allclose(got, expected, atol=1e-4)
-    uniform = vu.gaussian_mixture_log_prob(z, means, log_vars)
+    uniform = vu.priors.gaussian_mixture_log_prob(z, means, log_vars)
     expected = _torch_mixture(means, log_vars, torch.zeros(7)).log_prob(z)
     assert torch.allclose(uniform, expected, atol=1e-4)
 
@@ -35,37 +35,39 @@ def test_mixture_log_prob_is_exact_for_narrow_components():
     gen = torch.Generator().manual_seed(1)
     means, log_vars = 1.5 * torch.randn(500, 40, generator=gen), torch.full((500, 40), -5.0)
     z = means[:50] + 0.08 * torch.randn(50, 40, generator=gen)
-    exact = vu.diagonal_gaussian_log_prob(
+    exact = vu.priors.diagonal_gaussian_log_prob(
         z.double()[:, None], means.double(), log_vars.double()
     ).logsumexp(-1) - math.log(500)
-    got = vu.gaussian_mixture_log_prob(z, means, log_vars)
+    got = vu.priors.gaussian_mixture_log_prob(z, means, log_vars)
     assert (got.double() - exact).abs().max() < 1e-4
 
 
 def test_mixture_log_prob_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="latent_dim"):
-        vu.gaussian_mixture_log_prob(torch.zeros(2, 3), torch.zeros(4, 2), torch.zeros(4, 2))
+        vu.priors.gaussian_mixture_log_prob(torch.zeros(2, 3), torch.zeros(4, 2), torch.zeros(4, 2))
     with pytest.raises(ValueError, match="log_vars"):
-        vu.gaussian_mixture_log_prob(torch.zeros(2, 3), torch.zeros(4, 3), torch.zeros(5, 3))
+        vu.priors.gaussian_mixture_log_prob(torch.zeros(2, 3), torch.zeros(4, 3), torch.zeros(5, 3))
     z, means = torch.zeros(2, 3), torch.zeros(4, 3)
     with pytest.raises(ValueError, match="at least one component"):
-        vu.gaussian_mixture_log_prob(z, means[:0], means[:0])
+        vu.priors.gaussian_mixture_log_prob(z, means[:0], means[:0])
     with pytest.raises(ValueError, match=r"log_weights must have shape \(K,\) = \(4,\)"):
-        vu.gaussian_mixture_log_prob(z, means, means, torch.zeros(5))
+        vu.priors.gaussian_mixture_log_prob(z, means, means, torch.zeros(5))
     with pytest.raises(ValueError, match=r"logsumexp\(log_weights\) = 1.386; normalise"):
-        vu.gaussian_mixture_log_prob(z, means, means, torch.zeros(4))  # log 4: weights sum to 4
+        vu.priors.gaussian_mixture_log_prob(
+            z, means, means, torch.zeros(4)
+        )  # log 4: weights sum to 4
 
 
 def test_diagonal_gaussian_log_prob_matches_torch():
     gen = torch.Generator().manual_seed(2)
     mu, log_var, z = (torch.randn(6, 4, generator=gen) for _ in range(3))
     expected = D.Normal(mu, (0.5 * log_var).exp()).log_prob(z).sum(-1)
-    assert torch.allclose(vu.diagonal_gaussian_log_prob(z, mu, log_var), expected, atol=1e-5)
+    assert torch.allclose(vu.priors.diagonal_gaussian_log_prob(z, mu, log_var), expected, atol=1e-5)
 
 
 def test_models_start_with_the_standard_normal_prior_and_unchanged_state_dicts():
     model = vu.VAE(784, (16,), 2)
-    assert isinstance(model.prior, vu.StandardNormalPrior)
+    assert isinstance(model.prior, vu.priors.StandardNormalPrior)
     assert not any(name.startswith("prior") for name in model.state_dict())
     z = torch.randn(5, 2)
     assert torch.allclose(model.log_prior(z), D.Normal(0.0, 1.0).log_prob(z).sum(-1))
@@ -82,7 +84,7 @@ def test_monte_carlo_kl_averages_to_the_closed_form():
     model = vu.VAE(20, (16,), 3)
     mu, log_var = torch.tensor([[0.5, -1.0, 0.0]]), torch.tensor([[-1.0, 0.3, 0.0]])
     closed = model.kl_divergence(mu, log_var, torch.zeros(1, 3))
-    model.prior = vu.MixturePrior(1, 3)
+    model.prior = vu.priors.MixturePrior(1, 3)
     with torch.no_grad():
         model.prior.means.zero_()
     z = vu.reparameterize(
@@ -103,7 +105,7 @@ def test_learned_prior_equal_to_the_standard_one_gives_the_same_bounds():
     x = torch.bernoulli(torch.rand(6, 20))
     standard = vu.importance_weighted_bound(model, x, None, 64, generator=vu.generator(3))
     elbo_standard = vu.elbo(model, x, None, 4000, generator=vu.generator(4))
-    model.prior = vu.MixturePrior(3, 3)  # three identical components: N(0, I)
+    model.prior = vu.priors.MixturePrior(3, 3)  # three identical components: N(0, I)
     with torch.no_grad():
         model.prior.means.zero_()
     learned = vu.importance_weighted_bound(model, x, None, 64, generator=vu.generator(3))
@@ -116,7 +118,7 @@ def test_vampprior_is_the_mean_of_the_encoders_posteriors_at_the_pseudo_inputs()
     torch.manual_seed(0)
     model = vu.VAE(20, (16,), 2)
     pseudo = torch.rand(4, 20)
-    model.prior = vu.VampPrior(pseudo)
+    model.prior = vu.priors.VampPrior(pseudo)
     z = torch.randn(9, 2)
     mu, log_var = model.encode(pseudo)
     densities = D.Normal(mu, (0.5 * log_var).exp()).log_prob(z[:, None]).sum(-1).exp()
@@ -127,7 +129,7 @@ def test_vampprior_is_the_mean_of_the_encoders_posteriors_at_the_pseudo_inputs()
 def test_vampprior_gradients_reach_the_pseudo_inputs_and_the_encoder():
     torch.manual_seed(0)
     model = vu.VAE(20, (16,), 2)
-    model.prior = vu.VampPrior(torch.rand(4, 20))
+    model.prior = vu.priors.VampPrior(torch.rand(4, 20))
     model.log_prior(torch.randn(9, 2)).sum().backward()
     assert model.prior.pseudo_inputs.grad.abs().sum() > 0
     assert model.encoder[0].weight.grad.abs().sum() > 0
@@ -136,7 +138,7 @@ def test_vampprior_gradients_reach_the_pseudo_inputs_and_the_encoder():
 def test_vampprior_keeps_its_pseudo_inputs_in_the_unit_interval():
     torch.manual_seed(0)
     model = vu.VAE(20, (16,), 2)
-    model.prior = vu.VampPrior(torch.rand(4, 20))
+    model.prior = vu.priors.VampPrior(torch.rand(4, 20))
     inside = model.log_prior(torch.zeros(1, 2))
     with torch.no_grad():  # outside [0, 1] the clamp sees the nearest valid image
         model.prior.pseudo_inputs.add_(torch.where(model.prior.pseudo_inputs > 0.5, 5.0, -5.0))
@@ -145,7 +147,7 @@ def test_vampprior_keeps_its_pseudo_inputs_in_the_unit_interval():
     model_clamped.load_state_dict(
         {k: v for k, v in model.state_dict().items() if not k.startswith("prior")}
     )
-    model_clamped.prior = vu.VampPrior(clamped)
+    model_clamped.prior = vu.priors.VampPrior(clamped)
     assert not torch.allclose(model.log_prior(torch.zeros(1, 2)), inside)
     assert torch.allclose(
         model.log_prior(torch.zeros(1, 2)), model_clamped.log_prior(torch.zeros(1, 2))
@@ -154,19 +156,19 @@ def test_vampprior_keeps_its_pseudo_inputs_in_the_unit_interval():
 
 def test_priors_refuse_bad_input():
     with pytest.raises(ValueError, match="init must hold images"):
-        vu.VampPrior(torch.full((3, 4), 2.0))
+        vu.priors.VampPrior(torch.full((3, 4), 2.0))
     with pytest.raises(ValueError, match="init"):
-        vu.VampPrior(torch.rand(4))
+        vu.priors.VampPrior(torch.rand(4))
     with pytest.raises(ValueError, match="pass encode="):
-        vu.VampPrior(torch.rand(3, 4)).log_prob(torch.zeros(1, 2))
+        vu.priors.VampPrior(torch.rand(3, 4)).log_prob(torch.zeros(1, 2))
     with pytest.raises(ValueError, match="num_components"):
-        vu.MixturePrior(0, 2)
+        vu.priors.MixturePrior(0, 2)
     with pytest.raises(ValueError, match="latent_dim"):
-        vu.MixturePrior(3, 2).sample(4, 5)
+        vu.priors.MixturePrior(3, 2).sample(4, 5)
 
 
 def test_mixture_samples_follow_the_weights():
-    prior = vu.MixturePrior(2, 1)
+    prior = vu.priors.MixturePrior(2, 1)
     with torch.no_grad():
         prior.means.copy_(torch.tensor([[-10.0], [10.0]]))
         prior.logits.copy_(torch.tensor([0.0, math.log(3.0)]))  # weights 1/4 and 3/4
@@ -179,7 +181,7 @@ def test_mixture_samples_follow_the_weights():
 def test_model_samples_come_from_its_prior():
     torch.manual_seed(0)
     model = vu.VAE(20, (16,), 2)
-    model.prior = vu.MixturePrior(1, 2)
+    model.prior = vu.priors.MixturePrior(1, 2)
     with torch.no_grad():
         model.prior.means.fill_(100.0)  # far from N(0, I): the decoder sees other codes
     z = model.prior.sample(3, 2, generator=torch.Generator().manual_seed(1))
@@ -191,9 +193,9 @@ def test_model_samples_come_from_its_prior():
 def test_vampprior_weights_load_with_their_number_of_pseudo_inputs(tmp_path):
     torch.manual_seed(0)
     model = BernoulliVAE()
-    model.prior = vu.VampPrior(torch.rand(7, 784))
+    model.prior = vu.priors.VampPrior(torch.rand(7, 784))
     path = tmp_path / "vamp.safetensors"
-    vu.save_weights(model, path, {"settings": {}})
+    vu.cache.save_weights(model, path, {"settings": {}})
     loaded = load_vampprior_vae(path, sha256=None)
     assert loaded.prior.pseudo_inputs.shape == (7, 784)
     for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values(), strict=True):

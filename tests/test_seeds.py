@@ -6,17 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from vae_utils import (
-    Autoencoder,
-    TrainConfig,
-    fit,
-    generator,
-    seed_shift,
-    set_seed,
-    train_autoencoder,
-)
+from vae_utils import Autoencoder, TrainConfig, fit, generator, set_seed, train_autoencoder
 from vae_utils.losses import autoencoder_objective
-from vae_utils.seeds import shifted_seed
+from vae_utils.seeds import seed_shift, shifted_seed
 
 
 def test_without_the_variable_seeds_are_used_as_given(monkeypatch):

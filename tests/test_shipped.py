@@ -18,7 +18,7 @@ from safetensors.torch import load
 
 import vae_utils as vu
 from vae_utils import recipes
-from vae_utils.cache import SHIPPED_WEIGHTS, load_shipped, read_metadata, shipped_checksums
+from vae_utils.cache import SHIPPED_RUNS, load_shipped, read_metadata, shipped_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_course_models.py"
@@ -64,11 +64,11 @@ def test_vae_utils_shipped_0_trains_instead(empty_cache, monkeypatch):
 
 
 def test_each_shipped_file_is_listed_with_its_checksum_and_stored_in_half_precision():
-    files = sorted(path.name for path in SHIPPED_WEIGHTS.glob("*.safetensors.xz"))
+    files = sorted(path.name for path in SHIPPED_RUNS.glob("*.safetensors.xz"))
     assert files, "no shipped weights"
     assert sorted(shipped_checksums()) == files
     for name in files:
-        path = SHIPPED_WEIGHTS / name
+        path = SHIPPED_RUNS / name
         assert hashlib.sha256(path.read_bytes()).hexdigest() == shipped_checksums()[name]
         assert {t.dtype for t in shipped_tensors(path).values()} == {torch.float16}
         metadata = read_metadata(path)
@@ -96,7 +96,7 @@ def _autoencoder_file(directory: Path) -> tuple[Path, dict]:
 
 def test_load_shipped_loads_the_weights_and_history_as_float32(tmp_path):
     directory = tmp_path / "course"
-    shutil.copytree(SHIPPED_WEIGHTS, directory)
+    shutil.copytree(SHIPPED_RUNS, directory)
     path, key = _autoencoder_file(directory)
     model = vu.Autoencoder(784, (256,), 2)
     history = load_shipped(model, key, directory)
@@ -110,7 +110,7 @@ def test_load_shipped_loads_the_weights_and_history_as_float32(tmp_path):
 
 def test_a_corrupted_or_unlisted_shipped_file_is_refused(tmp_path):
     directory = tmp_path / "course"
-    shutil.copytree(SHIPPED_WEIGHTS, directory)
+    shutil.copytree(SHIPPED_RUNS, directory)
     path, key = _autoencoder_file(directory)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 1  # one bit of the compressed weights
@@ -134,8 +134,8 @@ def test_the_script_ships_the_runs_a_chapter_trains(tmp_path):
     # which the recipe finds it, as vae_utils/weights/course does
     (path,) = output.glob("*.safetensors.xz")
     assert shipped_checksums(output) == {path.name: hashlib.sha256(path.read_bytes()).hexdigest()}
-    assert (SHIPPED_WEIGHTS / path.name).exists()
-    made, shipped = read_metadata(path), read_metadata(SHIPPED_WEIGHTS / path.name)
+    assert (SHIPPED_RUNS / path.name).exists()
+    made, shipped = read_metadata(path), read_metadata(SHIPPED_RUNS / path.name)
     assert made["key"] == shipped["key"]
     assert made["shipped"]["chapter"] == "05_mathematics"
     assert {t.dtype for t in shipped_tensors(path).values()} == {torch.float16}

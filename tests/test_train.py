@@ -10,13 +10,13 @@ from vae_utils import (
     VAE,
     Autoencoder,
     TrainConfig,
-    autoencoder_objective,
     fit,
     fit_together,
     generator,
     set_seed,
     vae_objective,
 )
+from vae_utils.losses import autoencoder_objective
 from vae_utils.seeds import shifted_seed
 
 

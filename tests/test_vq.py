@@ -48,8 +48,8 @@ def test_indices_are_the_brute_force_nearest_codes(shape):
     expected = distances.argmin(dim=1).view(shape[:-1])
     assert out.indices.dtype == torch.long and torch.equal(out.indices, expected)
     # the forward value is the chosen code itself
-    assert out.z_q_st.shape == shape
-    assert torch.allclose(out.z_q_st, codes.float()[expected], atol=1e-6)
+    assert out.z_q_straight_through.shape == shape
+    assert torch.allclose(out.z_q_straight_through, codes.float()[expected], atol=1e-6)
     assert len(out.indices.unique()) > 5  # a real choice among many codes, not one
 
 
@@ -61,7 +61,7 @@ def test_the_straight_through_gradient_is_the_gradient_at_the_quantised_point():
     def f(z: torch.Tensor) -> torch.Tensor:  # non-linear, so its gradient depends on the point
         return (weights * z.pow(3)).sum() + z.sin().sum()
 
-    (gradient_st,) = torch.autograd.grad(f(quantizer(z_e).z_q_st), z_e)
+    (gradient_st,) = torch.autograd.grad(f(quantizer(z_e).z_q_straight_through), z_e)
 
     z_q = quantizer.codebook.weight.detach()[quantizer(z_e).indices].clone().requires_grad_()
     (gradient_at_z_q,) = torch.autograd.grad(f(z_q), z_q)
@@ -78,7 +78,7 @@ def test_plain_argmin_quantisation_gives_the_encoder_no_gradient():
     (gradient,) = torch.autograd.grad(z_q.pow(2).sum(), z_e, allow_unused=True)
     assert gradient is None
     # the straight-through output of the same codes does pass a gradient
-    (gradient_st,) = torch.autograd.grad(quantizer(z_e).z_q_st.pow(2).sum(), z_e)
+    (gradient_st,) = torch.autograd.grad(quantizer(z_e).z_q_straight_through.pow(2).sum(), z_e)
     assert torch.allclose(gradient_st, 2 * z_q.detach())
 
 
@@ -163,12 +163,12 @@ def test_vqvae_shapes_and_decoding_indices_or_codes():
     z_e = model.encode(x)
     assert z_e.shape == (5, 7, 7, 16)
     vq = model.quantize(z_e)
-    assert vq.indices.shape == (5, 7, 7) and vq.z_q_st.shape == (5, 7, 7, 16)
+    assert vq.indices.shape == (5, 7, 7) and vq.z_q_straight_through.shape == (5, 7, 7, 16)
     x_hat, vq_forward = model(x)
     assert x_hat.shape == (5, 784) and torch.all((x_hat > 0) & (x_hat < 1))
     assert torch.equal(vq_forward.indices, vq.indices)
     assert torch.allclose(model.decode(vq.indices), x_hat, atol=1e-6)
-    assert torch.allclose(model.decode(vq.z_q_st), x_hat, atol=1e-6)
+    assert torch.allclose(model.decode(vq.z_q_straight_through), x_hat, atol=1e-6)
 
 
 def test_the_objective_adds_its_terms_and_a_few_adam_steps_lower_it():

@@ -45,13 +45,15 @@ import vae_utils as vu
 def frame(value):
     fig, ax = plt.subplots(figsize=(1, 1))
     ax.plot([0, 1], [0, value])
-    return vu.figure_to_png(fig, dpi=20)
+    return vu.widgets.figure_to_png(fig, dpi=20)
 
 def shown(picture):
     return base64.b64decode(re.search(r'base64,([^"]+)"', picture.value).group(1))
 
 frames = [frame(1.0), frame(2.0)]
-slider, picture = vu.image_slider(frames, ["a", "b"], description="C", alt="A line").children
+slider, picture = vu.widgets.image_slider(
+    frames, ["a", "b"], description="C", alt="A line"
+).children
 assert not hasattr(widgets, "Stack") and isinstance(picture, widgets.HTML)
 assert shown(picture) == frames[0]
 slider.index = 1  # what the front end sends when the reader moves the slider

@@ -1,34 +1,30 @@
 """Code for the course *Understanding Variational Autoencoders*: data, models, losses, training,
-plots and a cache for weights. The notebooks narrate; this package computes."""
+plots and a cache for weights. The notebooks narrate; this package computes.
 
-from vae_utils import exercises  # vu.exercises.check("kl_to_standard_normal", my_kl)
-from vae_utils.bernoulli import (
-    BernoulliVAE,
-    bernoulli_log_likelihood,
-    bernoulli_negative_elbo,
-    binarize,
-    load_shipped_bernoulli_vae,
-    load_vampprior_vae,
-    shipped_bernoulli_record,
+The names here are the lesson of Parts I to III (chapters 1 to 10) and the recipes that train the
+course's models. The tools of Part IV, and what the course runs on, are reached through their
+module, as ``vu.vq.VQVAE`` or ``vu.claims.check`` (see vae_utils/README.md for the map).
+"""
+
+from vae_utils import (
+    bernoulli,  # the Bernoulli VAE and the shipped density-estimation models (chapters 10, 12)
+    claims,  # vu.claims.check and vu.claims.glue: the chapters' hidden checks and glued numbers
+    classifier,  # the classifier that judges generated images (chapter 8)
+    code_prior,  # priors over a VQ-VAE's codes (chapter 14)
+    exercises,  # vu.exercises.check("kl_to_standard_normal", my_kl)
+    learned_prior,  # training with a learned prior, ELBO surgery (chapter 12)
+    priors,  # N(0, I), a mixture of Gaussians, the VampPrior (chapter 12)
+    remedies,  # KL warm-up, cyclical annealing, free bits (chapter 11)
+    sharpness,  # why samples blur (chapter 13)
+    vq,  # the VQ-VAE (chapter 14)
+    widgets,  # sliders over pictures and over a live training
 )
-from vae_utils.cache import (
-    cache_root,
-    code_fingerprint,
-    load_or_train,
-    load_weights,
-    read_metadata,
-    save_weights,
-)
-from vae_utils.claims import ClaimError, check, glue
-from vae_utils.classifier import Classifier, accuracy, classifier_objective
-from vae_utils.code_prior import CodeGridPrior, fit_code_prior
 from vae_utils.collapse import active_units, kl_per_dimension
-from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
+from vae_utils.conditional import ConditionalVAE
 from vae_utils.conv import ConvVAE
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
-from vae_utils.explorer import LatentExplorer, latent_explorer
+from vae_utils.explorer import latent_explorer
 from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal, traverse
-from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective
 from vae_utils.likelihood import (
     PPCA,
     elbo,
@@ -38,7 +34,6 @@ from vae_utils.likelihood import (
     ppca_posterior,
 )
 from vae_utils.losses import (
-    autoencoder_objective,
     calibrated_vae_objective,
     gaussian_log_likelihood,
     kl_to_standard_normal,
@@ -47,33 +42,10 @@ from vae_utils.losses import (
     vae_objective,
 )
 from vae_utils.metrics import median_bandwidth, mmd
-from vae_utils.models import (
-    VAE,
-    Autoencoder,
-    BaseVAE,
-    mlp,
-    mlp_encoder_decoder,
-    reparameterize,
-)
-from vae_utils.pca import PCA, fit_pca, principal_angles
-from vae_utils.plots import (
-    CLASS_COLORS,
-    LINE_COLORS,
-    image_grid,
-    plot_images,
-    plot_latent_scatter,
-    plot_loss_curves,
-)
-from vae_utils.priors import (
-    MixturePrior,
-    StandardNormalPrior,
-    VampPrior,
-    diagonal_gaussian_log_prob,
-    gaussian_component_log_probs,
-    gaussian_mixture_log_prob,
-)
+from vae_utils.models import VAE, Autoencoder, reparameterize
+from vae_utils.pca import fit_pca, principal_angles
+from vae_utils.plots import LINE_COLORS, plot_images, plot_latent_scatter, plot_loss_curves
 from vae_utils.recipes import (
-    data_fingerprint,
     train_autoencoder,
     train_calibrated_vae,
     train_classifier,
@@ -86,124 +58,56 @@ from vae_utils.recipes import (
     train_vae_with_remedy,
     train_vqvae,
 )
-from vae_utils.remedies import KLWarmup, annealed_vae_objective, free_bits_kl, kl_warmup
-from vae_utils.seeds import generator, seed_shift, set_seed
-from vae_utils.sharpness import (
-    effective_sample_size,
-    gradient_energy,
-    high_frequency_power,
-    posterior_weights,
-)
+from vae_utils.seeds import generator, set_seed
 from vae_utils.train import TrainConfig, fit, fit_together
-from vae_utils.vq import (
-    VQVAE,
-    VectorQuantizer,
-    VQOutput,
-    VQVAELoss,
-    code_usage,
-    perplexity,
-    reinit_dead_codes,
-    vqvae_objective,
-)
-from vae_utils.widgets import figure_to_png, image_slider, live_slider
 
 __all__ = [
-    "CLASS_COLORS",
     "CLASS_NAMES",
     "LINE_COLORS",
-    "PCA",
     "PPCA",
     "VAE",
-    "VQVAE",
     "Autoencoder",
-    "BaseVAE",
-    "BernoulliVAE",
-    "ClaimError",
-    "Classifier",
-    "CodeGridPrior",
     "ConditionalVAE",
     "ConvVAE",
-    "KLWarmup",
-    "LatentExplorer",
-    "MixturePrior",
-    "StandardNormalPrior",
     "TrainConfig",
-    "VQOutput",
-    "VQVAELoss",
-    "VampPrior",
-    "VectorQuantizer",
-    "accuracy",
     "active_units",
-    "annealed_vae_objective",
-    "autoencoder_objective",
-    "bernoulli_log_likelihood",
-    "bernoulli_negative_elbo",
-    "binarize",
-    "cache_root",
+    "bernoulli",
     "calibrated_vae_objective",
-    "check",
-    "classifier_objective",
-    "code_fingerprint",
-    "code_usage",
-    "conditional_vae_objective",
-    "data_fingerprint",
-    "diagonal_gaussian_log_prob",
-    "effective_sample_size",
+    "claims",
+    "classifier",
+    "code_prior",
     "elbo",
-    "elbo_surgery",
     "exercises",
-    "figure_to_png",
     "fit",
-    "fit_code_prior",
     "fit_pca",
     "fit_ppca",
     "fit_together",
-    "free_bits_kl",
-    "gaussian_component_log_probs",
     "gaussian_log_likelihood",
-    "gaussian_mixture_log_prob",
     "generator",
-    "glue",
-    "gradient_energy",
-    "high_frequency_power",
-    "image_grid",
-    "image_slider",
     "importance_weighted_bound",
     "interpolate",
     "kl_per_dimension",
     "kl_to_standard_normal",
-    "kl_warmup",
     "latent_explorer",
     "latent_grid",
-    "learned_prior_vae_objective",
-    "live_slider",
+    "learned_prior",
     "load_fashion_mnist",
-    "load_or_train",
-    "load_shipped_bernoulli_vae",
-    "load_vampprior_vae",
-    "load_weights",
     "median_bandwidth",
-    "mlp",
-    "mlp_encoder_decoder",
     "mmd",
-    "perplexity",
     "plot_images",
     "plot_latent_scatter",
     "plot_loss_curves",
-    "posterior_weights",
     "ppca_log_likelihood",
     "ppca_posterior",
     "principal_angles",
-    "read_metadata",
+    "priors",
     "reconstruction_error",
-    "reinit_dead_codes",
+    "remedies",
     "reparameterize",
     "sample_box",
     "sample_fitted_normal",
-    "save_weights",
-    "seed_shift",
     "set_seed",
-    "shipped_bernoulli_record",
+    "sharpness",
     "train_autoencoder",
     "train_calibrated_vae",
     "train_classifier",
@@ -218,6 +122,7 @@ __all__ = [
     "traverse",
     "vae_loss",
     "vae_objective",
-    "vqvae_objective",
+    "vq",
+    "widgets",
 ]
 __version__ = "0.1.0"

@@ -19,20 +19,20 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
-from vae_utils._checks import check_floats, check_non_negative, check_width
 from vae_utils.cache import load_weights, read_metadata
 from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
 from vae_utils.priors import VampPrior
+from vae_utils.validation import check_floats, check_non_negative, check_width
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
-SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
+BERNOULLI_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
 SHIPPED_SHA256 = "10345af853d8def58f64c94e75c6e1008777ef076ec5b8a4347a25b54bb498bd"
 # Its test log-likelihood, written by scripts/evaluate_bernoulli_vae.py.
-SHIPPED_RESULT = SHIPPED_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
+BERNOULLI_RESULT = BERNOULLI_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
 # The same model with a VampPrior: scripts/train_bernoulli_vae.py --prior vamp.
-VAMPPRIOR_WEIGHTS = SHIPPED_WEIGHTS.with_name("vampprior_vae.safetensors")
+VAMPPRIOR_WEIGHTS = BERNOULLI_WEIGHTS.with_name("vampprior_vae.safetensors")
 VAMPPRIOR_SHA256 = "8b39ca8b08214be22b1e9161d5f955dd3f1c942d8a925479c28190020f27aedb"
-VAMPPRIOR_RESULT = SHIPPED_WEIGHTS.with_name("vampprior_vae_test_ll.json")
+VAMPPRIOR_RESULT = BERNOULLI_WEIGHTS.with_name("vampprior_vae_test_ll.json")
 
 
 class BernoulliVAE(BaseVAE):
@@ -93,7 +93,7 @@ def _verified(path: str | Path, sha256: str | None) -> Path:
 
 
 def load_shipped_bernoulli_vae(
-    path: str | Path = SHIPPED_WEIGHTS, sha256: str | None = SHIPPED_SHA256
+    path: str | Path = BERNOULLI_WEIGHTS, sha256: str | None = SHIPPED_SHA256
 ) -> BernoulliVAE:
     """The Bernoulli VAE trained by ``scripts/train_bernoulli_vae.py``, its checksum verified.
 
@@ -146,7 +146,7 @@ def shipped_bernoulli_record(prior: str = "standard") -> dict[str, dict[str, Any
         (``log_likelihood_nats``, ``standard_error_nats``, ``binarization_seed``, ...).
     """
     files = {
-        "standard": (SHIPPED_WEIGHTS, SHIPPED_RESULT),
+        "standard": (BERNOULLI_WEIGHTS, BERNOULLI_RESULT),
         "vamp": (VAMPPRIOR_WEIGHTS, VAMPPRIOR_RESULT),
     }
     if prior not in files:

@@ -39,7 +39,7 @@ CACHE_ENV_VAR = "VAE_UTILS_CACHE"
 # budget for weights): a fresh runtime loads them instead of training. SHA256SUMS holds the
 # checksum of each file. VAE_UTILS_SHIPPED=0 trains those runs instead (or loads them from the
 # cache), as every other run.
-SHIPPED_WEIGHTS = Path(__file__).parent / "weights" / "course"
+SHIPPED_RUNS = Path(__file__).parent / "weights" / "course"
 SHIPPED_SUFFIX = ".xz"  # a shipped file is the cache's file of its run, xz-compressed
 SHIPPED_ENV_VAR = "VAE_UTILS_SHIPPED"
 # The safetensors header entry beside "json" (the metadata) that holds the SHA-256 of the tensors
@@ -503,7 +503,7 @@ def load_cached(
     return None
 
 
-def shipped_checksums(directory: str | Path = SHIPPED_WEIGHTS) -> dict[str, str]:
+def shipped_checksums(directory: str | Path = SHIPPED_RUNS) -> dict[str, str]:
     """``{file name: SHA-256}`` of the shipped weights, read from ``directory / "SHA256SUMS"``
     (the format of ``sha256sum``); empty when there is no such file.
 
@@ -529,7 +529,7 @@ def shipped_checksums(directory: str | Path = SHIPPED_WEIGHTS) -> dict[str, str]
 
 
 def load_shipped(
-    model: nn.Module, key: Mapping[str, Any], directory: str | Path = SHIPPED_WEIGHTS
+    model: nn.Module, key: Mapping[str, Any], directory: str | Path = SHIPPED_RUNS
 ) -> History | None:
     """Load the shipped weights of the training run ``key`` into ``model`` and return its loss
     history, or return ``None`` (``model`` untouched) if the course ships no such run.

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_hidden_dims, check_int, check_labels, check_width
 from vae_utils.models import mlp
+from vae_utils.validation import check_hidden_dims, check_int, check_labels, check_width
 
 
 class Classifier(nn.Module):

@@ -1,6 +1,6 @@
 """Priors over a VQ-VAE's grid of code indices, fitted by counting.
 
-A VQ-VAE (:class:`vae_utils.VQVAE`) stores an image as a 7x7 grid of indices into a codebook of
+A VQ-VAE (:class:`vae_utils.vq.VQVAE`) stores an image as a 7x7 grid of indices into a codebook of
 ``K`` codes. To generate images, a prior over whole grids is needed. Two simple ones, both exact
 to evaluate and to sample:
 
@@ -19,7 +19,7 @@ import math
 
 import torch
 
-from vae_utils._checks import check_int, check_positive_number
+from vae_utils.validation import check_int, check_positive_number
 
 
 class CodeGridPrior:

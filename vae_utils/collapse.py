@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from vae_utils._checks import check_finite, check_matrix, check_positive_number
+from vae_utils.validation import check_finite, check_matrix, check_positive_number
 
 
 def _check_codes(mu: torch.Tensor, log_var: torch.Tensor | None = None, min_rows: int = 1) -> None:

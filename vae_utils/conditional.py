@@ -14,9 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_hidden_dims, check_int, check_loss_weight, check_width
 from vae_utils.losses import vae_loss
 from vae_utils.models import mlp, reparameterize
+from vae_utils.validation import check_hidden_dims, check_int, check_loss_weight, check_width
 
 
 class ConditionalVAE(nn.Module):

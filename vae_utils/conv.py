@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_utils._checks import check_channels, check_int, check_width
 from vae_utils.models import BaseVAE
+from vae_utils.validation import check_channels, check_int, check_width
 
 
 class ConvVAE(BaseVAE):

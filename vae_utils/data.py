@@ -32,9 +32,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vae_utils._checks import is_int
 from vae_utils._progress import show_progress
 from vae_utils.cache import STALE_TEMPORARY_AGE_S, cache_root, remove_stale_temporaries
+from vae_utils.validation import is_int
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",

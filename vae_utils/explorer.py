@@ -29,10 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from vae_utils._checks import check_columns, check_floats, check_labels
 from vae_utils.data import CLASS_NAMES
 from vae_utils.models import Autoencoder, BaseVAE
 from vae_utils.plots import CLASS_COLORS
+from vae_utils.validation import check_columns, check_floats, check_labels
 
 SCRIPT = Path(__file__).with_name("explorer.js")
 IMAGE_SIZE = 28  # Fashion-MNIST: 28 x 28 pixels, 784 per image
@@ -49,7 +49,7 @@ def decoder_weights(model: nn.Module) -> dict[str, np.ndarray]:
     """The decoder's weights and biases in half precision, as the page uses them.
 
     Args:
-        model: a :class:`vae_utils.Autoencoder` or a VAE (:class:`vae_utils.BaseVAE`) whose
+        model: a :class:`vae_utils.Autoencoder` or a VAE (:class:`vae_utils.models.BaseVAE`) whose
             decoder is ``Linear(2, hidden), ReLU, Linear(hidden, 784), Sigmoid``.
 
     Returns:

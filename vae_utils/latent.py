@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from vae_utils._checks import (
+from vae_utils.validation import (
     check_finite,
     check_finite_number,
     check_int,

@@ -16,17 +16,17 @@ from typing import Literal
 
 import torch
 
-from vae_utils._checks import (
-    check_columns,
-    check_finite,
-    check_int,
-    check_positive_number,
-)
 from vae_utils.losses import reconstruction_error
 from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.priors import (
     diagonal_gaussian_log_prob,
     gaussian_mixture_log_prob,
+)
+from vae_utils.validation import (
+    check_columns,
+    check_finite,
+    check_int,
+    check_positive_number,
 )
 
 PriorName = Literal["standard", "mixture", "vamp"]
@@ -35,8 +35,8 @@ PriorName = Literal["standard", "mixture", "vamp"]
 def learned_prior_vae_objective(model: BaseVAE, x: torch.Tensor, C: float) -> torch.Tensor:
     """The VAE loss with the model's own prior: batch mean of ``C ||x - x_hat||^2 + KL``.
 
-    The KL term is :meth:`vae_utils.BaseVAE.kl_divergence` at the drawn ``z``: the closed form for
-    the prior N(0, I) (then this is :func:`vae_utils.vae_objective`), the one-draw estimate
+    The KL term is :meth:`vae_utils.models.BaseVAE.kl_divergence` at the drawn ``z``: the closed
+    form for the prior N(0, I) (then this is :func:`vae_utils.vae_objective`), the one-draw estimate
     ``log q(z | x) - log p(z)`` for a learned one, whose gradient trains the prior too.
 
     Args:

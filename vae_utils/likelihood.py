@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import torch
 
-from vae_utils._checks import check_columns, check_int
 from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.pca import fit_pca
+from vae_utils.validation import check_columns, check_int
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,12 @@ def elbo(
     (eq. ``eq-elbo-identity``; defined in chapter 5, ``ch-maths``).
 
     The expectation over ``num_samples`` draws of ``z``; the KL in closed form for the prior
-    N(0, I), else estimated from the same draws (:meth:`vae_utils.BaseVAE.kl_divergence`).
+    N(0, I), else estimated from the same draws (:meth:`vae_utils.models.BaseVAE.kl_divergence`).
 
     Args:
         model: any VAE of the course, e.g. a :class:`vae_utils.VAE` (Gaussian decoder of
-            variance ``variance``) or a :class:`vae_utils.BernoulliVAE` (``variance=None``).
+            variance ``variance``) or a :class:`vae_utils.bernoulli.BernoulliVAE`
+            (``variance=None``).
         x: ``(n, input_dim)``.
         variance: the decoder variance ``c``, or ``None`` for a Bernoulli decoder.
         num_samples: draws of ``z`` per example.
@@ -154,7 +155,7 @@ def importance_weighted_bound(
     which halves the time of ``k = 1000`` on 500 images against chunks of 20 million.
 
     Args:
-        model: a :class:`vae_utils.VAE` or :class:`vae_utils.BernoulliVAE`.
+        model: a :class:`vae_utils.VAE` or :class:`vae_utils.bernoulli.BernoulliVAE`.
         x: ``(n, input_dim)``.
         variance: the decoder variance ``c``, or ``None`` for a Bernoulli decoder.
         num_samples: ``k``, draws of ``z`` per example.

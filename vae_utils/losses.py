@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import (
+from vae_utils.validation import (
     check_floats,
     check_matrix,
     check_positive_number,

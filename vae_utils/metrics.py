@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from vae_utils._checks import check_finite, check_matrix, check_positive_number
+from vae_utils.validation import check_finite, check_matrix, check_positive_number
 
 
 def _check_samples(name: str, value: torch.Tensor) -> None:

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from vae_utils._checks import (
+from vae_utils.losses import gaussian_log_likelihood, kl_to_standard_normal
+from vae_utils.priors import StandardNormalPrior, diagonal_gaussian_log_prob
+from vae_utils.validation import (
     check_generator,
     check_hidden_dims,
     check_input,
@@ -21,8 +23,6 @@ from vae_utils._checks import (
     check_reparameterize_arguments,
     is_int,
 )
-from vae_utils.losses import gaussian_log_likelihood, kl_to_standard_normal
-from vae_utils.priors import StandardNormalPrior, diagonal_gaussian_log_prob
 
 
 def mlp(sizes: Sequence[int], output_activation: nn.Module | None = None) -> nn.Sequential:
@@ -191,8 +191,9 @@ class BaseVAE(nn.Module):
     decoder's output is the mean of a Gaussian ``p(x | z)`` of variance ``c``
     (:meth:`log_likelihood`); a model with another likelihood overrides that one method.
 
-    The prior is the module ``self.prior``, ``N(0, I)`` (:class:`vae_utils.StandardNormalPrior`)
-    unless replaced by a learned one, e.g. ``model.prior = vu.VampPrior(x[:500])``;
+    The prior is the module ``self.prior``, ``N(0, I)``
+    (:class:`vae_utils.priors.StandardNormalPrior`) unless replaced by a learned one, e.g.
+    ``model.prior = vu.priors.VampPrior(x[:500])``;
     :meth:`log_prior`, :meth:`kl_divergence` and :meth:`sample` follow it.
 
     Args:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vae_utils._checks import check_finite, check_floats, check_int, check_matrix, check_width
+from vae_utils.validation import check_finite, check_floats, check_int, check_matrix, check_width
 
 
 @dataclass(frozen=True)

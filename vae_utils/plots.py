@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
-from vae_utils._checks import check_int
+from vae_utils.validation import check_int
 
 # Paul Tol's "muted" scheme (distinct for the common colour-vision deficiencies), plus a dark grey
 # for a tenth class.

@@ -8,11 +8,11 @@ image's code lies. Two learned priors are mixtures of diagonal Gaussians:
 - :class:`VampPrior` (Tomczak and Welling 2018): the mixture of the encoder's own posteriors at
   ``K`` learned *pseudo-inputs*, ``p(z) = (1/K) sum_k q(z | u_k)``.
 
-A model holds its prior as ``model.prior`` (:class:`vae_utils.BaseVAE`); every prior has
+A model holds its prior as ``model.prior`` (:class:`vae_utils.models.BaseVAE`); every prior has
 ``log_prob(z, encode)`` and ``sample(num_samples, latent_dim, encode, generator, device)``, where
 ``encode`` is the model's encoder (only the VampPrior uses it). With a learned prior the KL term
-of the ELBO has no closed form; :meth:`vae_utils.BaseVAE.kl_divergence` then estimates it from
-the drawn ``z``.
+of the ELBO has no closed form; :meth:`vae_utils.models.BaseVAE.kl_divergence` then estimates
+it from the drawn ``z``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae_utils._checks import check_finite, check_int, check_matrix, shape_or_type
+from vae_utils.validation import check_finite, check_int, check_matrix, shape_or_type
 
 Encode = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -217,8 +217,9 @@ class StandardNormalPrior(nn.Module):
         return torch.randn(num_samples, latent_dim, generator=generator, device=device)
 
 
-class _MixtureSampling(nn.Module):
-    """Draws from a mixture of diagonal Gaussians given by ``components(encode)``."""
+class _GaussianMixture(nn.Module):
+    """A mixture of diagonal Gaussians given by ``components(encode)``: its log-density and
+    its draws."""
 
     closed_form_kl = False
 
@@ -256,7 +257,7 @@ class _MixtureSampling(nn.Module):
         return means[which] + (0.5 * log_vars[which]).exp() * noise
 
 
-class MixturePrior(_MixtureSampling):
+class MixturePrior(_GaussianMixture):
     """A mixture of ``K`` diagonal Gaussians whose means, variances and weights are learned.
 
     Args:
@@ -288,7 +289,7 @@ class MixturePrior(_MixtureSampling):
         return self.means, self.log_vars, F.log_softmax(self.logits, dim=0)
 
 
-class VampPrior(_MixtureSampling):
+class VampPrior(_GaussianMixture):
     """The VampPrior (Tomczak and Welling 2018): ``p(z) = (1/K) sum_k q(z | u_k)``.
 
     The components are the encoder's posteriors at ``K`` learned pseudo-inputs ``u_k``, images

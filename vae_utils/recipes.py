@@ -1,8 +1,8 @@
 """The trained models that several chapters share, each trained once and then loaded from the cache.
 
 A chapter calls e.g. ``train_vae(x_train, C=1.0)``; the first call trains (with a progress bar) and
-saves the weights under :func:`vae_utils.cache_root`, later calls in any chapter load them. The
-runs whose weights the course ships (``vae_utils/weights/course``, made by
+saves the weights under :func:`vae_utils.cache.cache_root`, later calls in any chapter load
+them. The runs whose weights the course ships (``vae_utils/weights/course``, made by
 ``scripts/train_course_models.py``) load those from the first call. Every recipe is the same
 template, :func:`train_or_load`: seed, build the model, then train it with :func:`vae_utils.fit`
 unless a run with the same key is shipped or cached.
@@ -21,14 +21,6 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
-from vae_utils._checks import (
-    check_columns,
-    check_int,
-    check_labels,
-    check_matrix,
-    check_positive_number,
-    is_int,
-)
 from vae_utils._progress import show_progress
 from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_trained
 from vae_utils.classifier import Classifier, classifier_objective
@@ -46,6 +38,14 @@ from vae_utils.priors import MixturePrior, VampPrior
 from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
 from vae_utils.train import LossFn, TrainConfig, fit, fit_together
+from vae_utils.validation import (
+    check_columns,
+    check_int,
+    check_labels,
+    check_matrix,
+    check_positive_number,
+    is_int,
+)
 from vae_utils.vq import VQVAE, VQVAELoss
 
 Model = TypeVar("Model", bound=nn.Module)
@@ -104,8 +104,8 @@ def run_key(
 ) -> dict[str, Any]:
     """The cache key of a training run: ``key`` (what defines the model and its loss; its floats
     to 12 significant digits), the config (its seed shifted), fingerprints of the data and labels,
-    and of the code that trains (:func:`vae_utils.code_fingerprint`). Change any of them and the
-    model is trained again."""
+    and of the code that trains (:func:`vae_utils.cache.code_fingerprint`). Change any of them
+    and the model is trained again."""
     return {
         "data": data_fingerprint(x),
         **({"labels": data_fingerprint(labels)} if labels is not None else {}),
@@ -137,7 +137,7 @@ def train_or_load(
             the cache key adds the rest (:func:`run_key`).
         config: as for :func:`vae_utils.fit`; ``TrainConfig()`` by default.
         labels: ``(n,)``, as for :func:`vae_utils.fit`.
-        directory: the cache; :func:`vae_utils.cache_root` by default.
+        directory: the cache; :func:`vae_utils.cache.cache_root` by default.
 
     Returns:
         The model (in eval mode) and its loss history per epoch.
@@ -215,9 +215,9 @@ def train_vae_with_remedy(
 ) -> tuple[VAE, dict[str, list[float]]]:
     """A :class:`VAE` trained against posterior collapse (or loaded), with its training curves.
 
-    The loss is :class:`vae_utils.KLWarmup`: a KL warm-up over ``warmup_steps`` optimiser steps
-    (1: none), restarted every ``cycle_steps`` (cyclical annealing), with ``free_bits`` nats per
-    dimension. The defaults train the plain VAE.
+    The loss is :class:`vae_utils.remedies.KLWarmup`: a KL warm-up over ``warmup_steps``
+    optimiser steps (1: none), restarted every ``cycle_steps`` (cyclical annealing), with
+    ``free_bits`` nats per dimension. The defaults train the plain VAE.
 
     Returns:
         The model (in eval mode) and ``{"loss": one float per epoch, "kl_weight", "rate",
@@ -262,14 +262,14 @@ def train_vae_with_prior(
     Args:
         x: ``(n, input_dim)`` training images.
         C: the loss weight of :func:`learned_prior_vae_objective`.
-        prior: ``"standard"`` (N(0, I)), ``"mixture"`` (:class:`vae_utils.MixturePrior` of
-            ``num_components``) or ``"vamp"`` (:class:`vae_utils.VampPrior` whose
+        prior: ``"standard"`` (N(0, I)), ``"mixture"`` (:class:`vae_utils.priors.MixturePrior` of
+            ``num_components``) or ``"vamp"`` (:class:`vae_utils.priors.VampPrior` whose
             ``num_components`` pseudo-inputs start as training images drawn with the config's
             seed).
         num_components: ``K`` of a learned prior.
         latent_dim, hidden_dims: as for :class:`vae_utils.VAE`.
         config: as for :func:`vae_utils.fit`.
-        directory: the cache; :func:`vae_utils.cache_root` by default.
+        directory: the cache; :func:`vae_utils.cache.cache_root` by default.
 
     Returns:
         The model (in eval mode, its prior in ``model.prior``) and its loss per epoch.
@@ -319,8 +319,9 @@ def train_vqvae(
 ) -> tuple[VQVAE, dict[str, list[float]]]:
     """A :class:`VQVAE` trained on ``x: (n, 784)`` (or loaded), with its training curves.
 
-    The loss is :class:`vae_utils.VQVAELoss`: :func:`vae_utils.vqvae_objective` with commitment
-    weight ``beta``, and dead codes restarted every ``reinit_every`` steps (``None``: never).
+    The loss is :class:`vae_utils.vq.VQVAELoss`: :func:`vae_utils.vq.vqvae_objective` with
+    commitment weight ``beta``, and dead codes restarted every ``reinit_every`` steps
+    (``None``: never).
 
     Returns:
         The model (in eval mode) and ``{"loss": one float per epoch, "perplexity": the

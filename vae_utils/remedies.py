@@ -14,14 +14,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_utils._checks import (
+from vae_utils.collapse import kl_per_dimension
+from vae_utils.losses import kl_to_standard_normal, reconstruction_error
+from vae_utils.validation import (
     check_int,
     check_loss_weight,
     check_non_negative,
     check_positive_number,
 )
-from vae_utils.collapse import kl_per_dimension
-from vae_utils.losses import kl_to_standard_normal, reconstruction_error
 
 
 def kl_warmup(step: int, warmup_steps: int) -> float:

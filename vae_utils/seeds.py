@@ -14,7 +14,7 @@ import random
 import numpy as np
 import torch
 
-from vae_utils._checks import check_int
+from vae_utils.validation import check_int
 
 SEED_SHIFT_ENV_VAR = "VAE_UTILS_SEED_SHIFT"
 MAX_SEED = 2**32 - 1  # the largest seed NumPy's np.random.seed accepts (torch's is larger)

@@ -20,8 +20,8 @@ import math
 
 import torch
 
-from vae_utils._checks import check_floats, check_matrix, shape_or_type
 from vae_utils.priors import gaussian_component_log_probs
+from vae_utils.validation import check_floats, check_matrix, shape_or_type
 
 SIDE = 28  # Fashion-MNIST images are 28x28
 

@@ -12,7 +12,9 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
-from vae_utils._checks import (
+from vae_utils._progress import show_progress
+from vae_utils.seeds import generator, set_seed, shifted_seed
+from vae_utils.validation import (
     check_finite,
     check_finite_number,
     check_float_type,
@@ -20,8 +22,6 @@ from vae_utils._checks import (
     check_matrix,
     check_positive_number,
 )
-from vae_utils._progress import show_progress
-from vae_utils.seeds import generator, set_seed, shifted_seed
 
 # loss_fn(model, batch) -> scalar, or loss_fn(model, batch, batch_labels) when fit gets labels
 LossFn = Callable[..., torch.Tensor]
@@ -77,7 +77,7 @@ def check_fit_arguments(
     if not callable(loss_fn):
         raise ValueError(
             f"loss_fn must be a function loss_fn(model, batch) -> loss, got {loss_fn!r}; pass "
-            "the function itself, e.g. vu.autoencoder_objective"
+            "the function itself, e.g. vu.losses.autoencoder_objective"
         )
     if not isinstance(config, TrainConfig):
         raise ValueError(
@@ -111,7 +111,7 @@ def fit(
         model: any module; ``loss_fn(model, batch)`` decides how it is used.
         x: training data ``(n, input_dim)``, finite floats; shuffled every epoch.
         loss_fn: maps ``(model, batch: (batch_size, input_dim))`` to a scalar loss, e.g.
-            :func:`vae_utils.autoencoder_objective` or ``partial(vae_objective, C=10.0)``.
+            :func:`vae_utils.losses.autoencoder_objective` or ``partial(vae_objective, C=10.0)``.
         config: epochs, batch size, learning rate and seed; ``TrainConfig()`` by default. The
             seed is shifted by ``$VAE_UTILS_SEED_SHIFT`` (:mod:`vae_utils.seeds`): the same
             config, initial weights and data give the same weights on the same machine.

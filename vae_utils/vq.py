@@ -22,29 +22,30 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from vae_utils._checks import (
+from vae_utils.losses import reconstruction_error
+from vae_utils.seeds import generator as seeded_generator
+from vae_utils.validation import (
     check_channels,
     check_finite,
     check_float_type,
     check_int,
     check_matrix,
 )
-from vae_utils.losses import reconstruction_error
-from vae_utils.seeds import generator as seeded_generator
 
 
 class VQOutput(NamedTuple):
     """What :class:`VectorQuantizer` returns for encoder outputs ``z_e: (..., code_dim)``.
 
     Attributes:
-        z_q_st: ``(..., code_dim)``, the nearest codes in the forward pass, with the gradient of
-            ``z_e`` in the backward pass (straight-through: ``z_e + sg[z_q - z_e]``).
+        z_q_straight_through: ``(..., code_dim)``, the nearest codes in the forward pass, with
+            the gradient of ``z_e`` in the backward pass (straight-through:
+            ``z_e + sg[z_q - z_e]``).
         indices: ``(...)`` long, the index of the nearest code of each vector.
         codebook_loss: scalar, ``||sg[z_e] - e||^2`` per vector, averaged; moves only the codebook.
         commitment_loss: scalar, ``||z_e - sg[e]||^2`` per vector, averaged; moves only ``z_e``.
     """
 
-    z_q_st: torch.Tensor
+    z_q_straight_through: torch.Tensor
     indices: torch.Tensor
     codebook_loss: torch.Tensor
     commitment_loss: torch.Tensor
@@ -88,7 +89,7 @@ class VectorQuantizer(nn.Module):
     Example:
         >>> quantizer = VectorQuantizer(num_codes=8, code_dim=3)
         >>> out = quantizer(torch.randn(5, 7, 7, 3))
-        >>> out.z_q_st.shape, out.indices.shape, out.codebook_loss.shape
+        >>> out.z_q_straight_through.shape, out.indices.shape, out.codebook_loss.shape
         (torch.Size([5, 7, 7, 3]), torch.Size([5, 7, 7]), torch.Size([]))
     """
 
@@ -119,9 +120,9 @@ class VectorQuantizer(nn.Module):
         z_q = self.codebook(indices)  # (..., code_dim), differentiable in the codebook only
         codebook_loss = (z_q - z_e.detach()).pow(2).sum(dim=-1).mean()
         commitment_loss = (z_e - z_q.detach()).pow(2).sum(dim=-1).mean()
-        # straight-through: the value of z_q, the gradient of z_e (dz_q_st/dz_e = I)
-        z_q_st = z_e + (z_q - z_e).detach()
-        return VQOutput(z_q_st, indices, codebook_loss, commitment_loss)
+        # straight-through: the value of z_q, the gradient of z_e (an identity Jacobian)
+        z_q_straight_through = z_e + (z_q - z_e).detach()
+        return VQOutput(z_q_straight_through, indices, codebook_loss, commitment_loss)
 
     def _check_z_e(self, z_e: object) -> None:
         if not isinstance(z_e, torch.Tensor) or z_e.ndim < 1 or z_e.shape[-1] != self.code_dim:
@@ -236,8 +237,8 @@ class VQVAE(nn.Module):
     ``code_dim`` channels, read as 49 code vectors. Decoder: the mirror image, with
     transposed convolutions and a sigmoid. Each image is stored as 49 indices of ``log2(V)`` bits:
     ``49 * 6 = 294`` bits for the default ``V = 64``. Sampling new images needs a prior over the
-    index grids (the paper fits a PixelCNN); :func:`vae_utils.fit_code_prior` fits two simple
-    ones by counting, and ``model.decode(prior.sample(n))`` decodes their samples.
+    index grids (the paper fits a PixelCNN); :func:`vae_utils.code_prior.fit_code_prior` fits two
+    simple ones by counting, and ``model.decode(prior.sample(n))`` decodes their samples.
 
     Args:
         num_codes: ``V``, the codebook size.
@@ -307,14 +308,14 @@ class VQVAE(nn.Module):
             shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(
                 f"z must be codes (batch, 7, 7, {self.code_dim}) or indices (batch, 7, 7), got "
-                f"{shape}; pass VQOutput.z_q_st or VQOutput.indices"
+                f"{shape}; pass VQOutput.z_q_straight_through or VQOutput.indices"
             )
         return self.decoder(z.permute(0, 3, 1, 2))  # channels first for the convolutions
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, VQOutput]:
         """``x: (batch, 784)`` -> ``(x_hat: (batch, 784), VQOutput)``."""
         vq = self.quantize(self.encode(x))
-        return self.decode(vq.z_q_st), vq
+        return self.decode(vq.z_q_straight_through), vq
 
     @property
     def bits_per_image(self) -> float:
@@ -409,7 +410,7 @@ class VQVAELoss:
             self._chosen = []
         z_e = model.encode(x)
         vq = model.quantize(z_e)
-        x_hat = model.decode(vq.z_q_st)
+        x_hat = model.decode(vq.z_q_straight_through)
         indices = vq.indices.reshape(-1)
         if self.reinit_every is not None:  # kept only for the next restart
             self._chosen.append(indices)

@@ -210,7 +210,7 @@ def live_slider(
             status.value = (
                 f"Training with {description} = {chosen:.3g} returned {type(result).__name__} "
                 f"{str(result)[:20]!r}, not a PNG image: train_and_draw must return PNG bytes "
-                "(see vu.figure_to_png)."
+                "(see vu.widgets.figure_to_png)."
             )
             return
         seconds = time.perf_counter() - start
