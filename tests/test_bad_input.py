@@ -2324,8 +2324,9 @@ def test_the_cases_have_unique_ids_and_probe_the_public_api():
     others = {
         "CLASS_COLORS", "CLASS_NAMES", "LINE_COLORS", "ClaimError", "VQOutput", "BaseVAE",
         "PPCA", "cache_root", "code_fingerprint", "read_metadata", "load_or_train", "glue",
-        "exercises", "LatentExplorer", "margin",
-        # the exercises' own records (tests/test_exercises.py checks them), the code prior's
+        "exercises", "LatentExplorer", "margin", "Prior",
+        # the priors' interface (its subclasses are probed), the exercises' own records
+        # (tests/test_exercises.py checks them), the code prior's
         # neighbour list (no argument but a shape it is given by fit_code_prior)
         "Case", "Exercise", "Feedback", "Mistake", "reading_order_parents",
     }  # fmt: skip

@@ -92,7 +92,7 @@ def conditional_vae_objective(
     model: ConditionalVAE,
     x: torch.Tensor,
     y: torch.Tensor,
-    C: float,  # upper case: the book's loss weight
+    C: float,
 ) -> torch.Tensor:
     """The course's loss ``C ||x - x_hat||^2 + KL`` for a conditional VAE (eq. ``eq-cvae-loss``,
     chapter 8); hand ``partial(conditional_vae_objective, C=...)`` to ``fit(labels=y)``."""

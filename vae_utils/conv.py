@@ -15,6 +15,32 @@ from vae_utils.models import BaseVAE
 from vae_utils.validation import check_channels, check_int, check_width
 
 
+def downsampling(channels: tuple[int, int]) -> list[nn.Module]:
+    """Flat images ``(batch, 784)`` -> ``(batch, second, 7, 7)``: two convolutions of stride 2,
+    each halving the image, with ``channels = (first, second)`` filters."""
+    first, second = channels
+    return [
+        nn.Unflatten(1, (1, 28, 28)),  # (batch, 784) -> (batch, 1, 28, 28)
+        nn.Conv2d(1, first, kernel_size=4, stride=2, padding=1),  # 28 -> 14
+        nn.ReLU(),
+        nn.Conv2d(first, second, kernel_size=4, stride=2, padding=1),  # 14 -> 7
+        nn.ReLU(),
+    ]
+
+
+def upsampling(channels: tuple[int, int]) -> list[nn.Module]:
+    """``(batch, second, 7, 7)`` -> flat images ``(batch, 784)`` in [0, 1]: the mirror image of
+    :func:`downsampling`, two transposed convolutions that each double the image."""
+    first, second = channels
+    return [
+        nn.ConvTranspose2d(second, first, kernel_size=4, stride=2, padding=1),  # 7 -> 14
+        nn.ReLU(),
+        nn.ConvTranspose2d(first, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28
+        nn.Sigmoid(),
+        nn.Flatten(),  # (batch, 1, 28, 28) -> (batch, 784)
+    ]
+
+
 class ConvVAE(BaseVAE):
     """A VAE with convolutional encoder and decoder; ``encode``/``decode`` as in :class:`VAE`
     (defined in chapter 9, ``ch-conv-vae``).
@@ -32,13 +58,9 @@ class ConvVAE(BaseVAE):
     def __init__(self, latent_dim: int = 10, channels: tuple[int, int] = (16, 32)) -> None:
         check_int("latent_dim", latent_dim, "try latent_dim=10")
         check_channels(channels)  # two positive ints
-        first, second = channels
+        second = channels[1]
         encoder = nn.Sequential(
-            nn.Unflatten(1, (1, 28, 28)),  # (batch, 784) -> (batch, 1, 28, 28)
-            nn.Conv2d(1, first, kernel_size=4, stride=2, padding=1),  # 28 -> 14
-            nn.ReLU(),
-            nn.Conv2d(first, second, kernel_size=4, stride=2, padding=1),  # 14 -> 7
-            nn.ReLU(),
+            *downsampling(channels),  # (batch, 784) -> (batch, second, 7, 7)
             nn.Flatten(),
             nn.Linear(second * 7 * 7, 2 * latent_dim),  # mu and log_var side by side
         )
@@ -46,11 +68,7 @@ class ConvVAE(BaseVAE):
             nn.Linear(latent_dim, second * 7 * 7),
             nn.ReLU(),
             nn.Unflatten(1, (second, 7, 7)),
-            nn.ConvTranspose2d(second, first, kernel_size=4, stride=2, padding=1),  # 7 -> 14
-            nn.ReLU(),
-            nn.ConvTranspose2d(first, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28
-            nn.Sigmoid(),
-            nn.Flatten(),  # (batch, 1, 28, 28) -> (batch, 784)
+            *upsampling(channels),  # (batch, second, 7, 7) -> (batch, 784)
         )
         super().__init__(encoder, decoder, input_dim=784, latent_dim=latent_dim)
         # convolution weights stored channels last, the layout oneDNN's CPU kernels run fastest;

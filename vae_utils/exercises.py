@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import math
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -132,7 +132,46 @@ def _kl_diagonal(
     return 0.5 * (log_var_p - log_var_q + ratio - 1).sum(dim=-1)
 
 
+# The three terms of the KL of two diagonal Gaussians, functions of (mu_q, log_var_q, mu_p,
+# log_var_p): a mistake below gets one of them wrong.
+_LOG_TERM = lambda mq, lq, mp, lp: lp - lq  # noqa: E731
+_VARIANCE_RATIO = lambda mq, lq, mp, lp: lq.exp() / lp.exp()  # noqa: E731
+_MEAN_TERM = lambda mq, lq, mp, lp: (mq - mp) ** 2 / lp.exp()  # noqa: E731
+Term = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def _kl_from_terms(
+    log_term: Term, variance_ratio: Term, mean_term: Term, one: float = 1.0
+) -> Callable[..., torch.Tensor]:
+    """``0.5 * sum(log_term + variance_ratio + mean_term - one)`` over the last dimension, as a
+    function of ``(mu_q, log_var_q, mu_p, log_var_p)``."""
+
+    def kl(*args: torch.Tensor) -> torch.Tensor:
+        terms = log_term(*args) + variance_ratio(*args) + mean_term(*args)
+        return 0.5 * (terms - one).sum(dim=-1)
+
+    return kl
+
+
 # The inputs of each exercise: five random ones, then the edge cases.
+
+
+def _random_cases(
+    generator: torch.Generator,
+    names: str,
+    shapes: Sequence[tuple[int, ...]],
+    draw: Callable[..., torch.Tensor],
+) -> list[Case]:
+    """One case per shape: a random tensor for each of ``names`` (``"x, x_hat"``), drawn in
+    order by ``draw(generator, *shape)``."""
+    count = len(names.split(", "))
+    return [
+        Case(
+            f"random {names} of shape {shape}",
+            tuple(draw(generator, *shape) for _ in range(count)),
+        )
+        for shape in shapes
+    ]
 
 
 def _pca_cases() -> list[Case]:
@@ -153,13 +192,7 @@ def _pca_cases() -> list[Case]:
 
 def _image_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(1)
-    cases = [
-        Case(
-            f"random x, x_hat of shape {shape}",
-            (_rand(generator, *shape), _rand(generator, *shape)),
-        )
-        for shape in IMAGE_SHAPES
-    ]
+    cases = _random_cases(generator, "x, x_hat", IMAGE_SHAPES, _rand)
     x = cases[0].args[0]
     ones = torch.ones(3, 12, dtype=torch.float64)
     return [
@@ -172,13 +205,7 @@ def _image_cases() -> list[Case]:
 
 def _latent_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(2)
-    cases = [
-        Case(
-            f"random mu, log_var of shape {shape}",
-            (_randn(generator, *shape), _randn(generator, *shape)),
-        )
-        for shape in LATENT_SHAPES
-    ]
+    cases = _random_cases(generator, "mu, log_var", LATENT_SHAPES, _randn)
     zeros = torch.zeros(3, 2, dtype=torch.float64)
     large_mu = torch.tensor([[5.0, -5.0, 0.0]], dtype=torch.float64)
     large_log_var = torch.tensor([[-10.0, 10.0, 0.0]], dtype=torch.float64)
@@ -192,10 +219,7 @@ def _latent_cases() -> list[Case]:
 
 def _reparameterize_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(3)
-    cases = []
-    for shape in LATENT_SHAPES:
-        mu, log_var, eps = (_randn(generator, *shape) for _ in range(3))
-        cases.append(Case(f"random mu, log_var, eps of shape {shape}", (mu, log_var, eps)))
+    cases = _random_cases(generator, "mu, log_var, eps", LATENT_SHAPES, _randn)
     mu, log_var, eps = cases[0].args
     return [
         *cases,
@@ -249,10 +273,7 @@ def _gaussian_cases() -> list[Case]:
 
 def _kl_diagonal_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(6)
-    cases = []
-    for shape in LATENT_SHAPES:
-        args = tuple(_randn(generator, *shape) for _ in range(4))
-        cases.append(Case(f"random mu_q, log_var_q, mu_p, log_var_p of shape {shape}", args))
+    cases = _random_cases(generator, "mu_q, log_var_q, mu_p, log_var_p", LATENT_SHAPES, _randn)
     mu_q, log_var_q, _, _ = cases[0].args
     zeros = torch.zeros_like(mu_q)
     return [
@@ -555,26 +576,17 @@ GAUSSIAN_LOG_LIKELIHOOD = Exercise(
             "D = x.shape[-1], the number of pixels",
         ),
         Mistake(
-            lambda x, x_hat, variance: (
-                -0.5 * x.shape[-1] * math.log(2 * math.pi * variance**0.5)
-                - ((x - x_hat) ** 2).sum(dim=-1) / (2 * variance**0.5)
-            ),
+            lambda x, x_hat, variance: _gaussian_log_likelihood(x, x_hat, variance**0.5),
             "you used the standard deviation sqrt(variance) where the variance belongs; "
             "variance is c itself",
         ),
         Mistake(
-            lambda x, x_hat, variance: (
-                -0.5 * x.shape[-1] * math.log(2 * math.pi * variance**2)
-                - ((x - x_hat) ** 2).sum(dim=-1) / (2 * variance**2)
-            ),
+            lambda x, x_hat, variance: _gaussian_log_likelihood(x, x_hat, variance**2),
             "you squared variance as if it were the standard deviation; it is already the "
             "variance c = sigma^2",
         ),
         Mistake(
-            lambda x, x_hat, variance: (
-                0.5 * x.shape[-1] * math.log(2 * math.pi * variance)
-                + ((x - x_hat) ** 2).sum(dim=-1) / (2 * variance)
-            ),
+            lambda x, x_hat, variance: -_gaussian_log_likelihood(x, x_hat, variance),
             "yours is the negative log-likelihood, a loss; the log-likelihood is its negative",
         ),
     ),
@@ -594,51 +606,20 @@ KL_DIAGONAL_GAUSSIANS = Exercise(
             "KL[q || p] divides by p's variance, exp(log_var_p)",
         ),
         Mistake(
-            lambda mu_q, log_var_q, mu_p, log_var_p: (
-                0.5
-                * (
-                    log_var_p - log_var_q + (log_var_q.exp() + (mu_q - mu_p) ** 2) / log_var_p.exp()
-                ).sum(dim=-1)
-            ),
+            _kl_from_terms(_LOG_TERM, _VARIANCE_RATIO, _MEAN_TERM, one=0.0),
             "the -1 is missing: the KL of a distribution to itself must be 0",
         ),
         Mistake(
-            lambda mu_q, log_var_q, mu_p, log_var_p: (
-                0.5
-                * (
-                    log_var_p
-                    - log_var_q
-                    + log_var_p.exp() / log_var_q.exp()
-                    + (mu_q - mu_p) ** 2 / log_var_p.exp()
-                    - 1
-                ).sum(dim=-1)
-            ),
+            _kl_from_terms(_LOG_TERM, lambda mq, lq, mp, lp: lp.exp() / lq.exp(), _MEAN_TERM),
             "the variance ratio is upside down: it is q's variance over p's, "
             "exp(log_var_q) / exp(log_var_p)",
         ),
         Mistake(
-            lambda mu_q, log_var_q, mu_p, log_var_p: (
-                0.5
-                * (
-                    log_var_q
-                    - log_var_p
-                    + (log_var_q.exp() + (mu_q - mu_p) ** 2) / log_var_p.exp()
-                    - 1
-                ).sum(dim=-1)
-            ),
+            _kl_from_terms(lambda mq, lq, mp, lp: lq - lp, _VARIANCE_RATIO, _MEAN_TERM),
             "the log term has the wrong sign: it is log_var_p - log_var_q",
         ),
         Mistake(
-            lambda mu_q, log_var_q, mu_p, log_var_p: (
-                0.5
-                * (
-                    log_var_p
-                    - log_var_q
-                    + log_var_q.exp() / log_var_p.exp()
-                    + (mu_q - mu_p) ** 2
-                    - 1
-                ).sum(dim=-1)
-            ),
+            _kl_from_terms(_LOG_TERM, _VARIANCE_RATIO, lambda mq, lq, mp, lp: (mq - mp) ** 2),
             "(mu_q - mu_p) ** 2 must be divided by p's variance, exp(log_var_p), too",
         ),
         Mistake(

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from vae_utils.losses import gaussian_log_likelihood, kl_to_standard_normal
-from vae_utils.priors import StandardNormalPrior, diagonal_gaussian_log_prob
+from vae_utils.priors import Prior, StandardNormalPrior, diagonal_gaussian_log_prob
 from vae_utils.validation import (
     check_generator,
     check_hidden_dims,
@@ -210,7 +210,7 @@ class BaseVAE(nn.Module):
         super().__init__()
         self.input_dim, self.latent_dim = input_dim, latent_dim
         self.encoder, self.decoder = encoder, decoder
-        self.prior: nn.Module = StandardNormalPrior()  # no parameters: state dicts are unchanged
+        self.prior: Prior = StandardNormalPrior()  # no parameters: state dicts are unchanged
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x: (batch, input_dim)`` -> ``mu, log_var: (batch, latent_dim)``."""

@@ -27,6 +27,8 @@ from torch import nn
 from vae_utils.validation import check_finite, check_int, check_matrix, shape_or_type
 
 Encode = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+Generator = torch.Generator | None
+Device = torch.device | str | None
 
 
 def diagonal_gaussian_log_prob(
@@ -189,7 +191,41 @@ def _logsumexp(x: torch.Tensor) -> torch.Tensor:
     return terms.sum(dim=-1).log_().add_(maxes.squeeze(-1))
 
 
-class StandardNormalPrior(nn.Module):
+class Prior(nn.Module):
+    """What every prior of the course offers a VAE (``model.prior``, :class:`vae_utils.BaseVAE`).
+
+    ``log_prob(z, encode)`` and ``sample(num_samples, latent_dim, encode, generator, device)``;
+    ``encode`` is the model's encoder (only the VampPrior uses it). ``closed_form_kl`` says
+    whether the KL from a diagonal Gaussian posterior has a closed form (only for ``N(0, I)``);
+    otherwise :meth:`vae_utils.BaseVAE.kl_divergence` estimates it from the drawn ``z``.
+    """
+
+    closed_form_kl = False
+
+    def log_prob(self, z: torch.Tensor, encode: Encode | None = None) -> torch.Tensor:
+        """``log p(z)``: ``z: (..., latent_dim)`` -> ``(...)``."""
+        raise NotImplementedError
+
+    def sample(
+        self,
+        num_samples: int,
+        latent_dim: int,
+        encode: Encode | None = None,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> torch.Tensor:
+        """``(num_samples, latent_dim)`` draws."""
+        check_int("num_samples", num_samples, "try num_samples=16")
+        return self._draw(num_samples, latent_dim, encode, generator, device)
+
+    def _draw(
+        self, n: int, latent_dim: int, encode: Encode | None, generator: Generator, device: Device
+    ) -> torch.Tensor:
+        """``(n, latent_dim)`` draws, ``n`` checked."""
+        raise NotImplementedError
+
+
+class StandardNormalPrior(Prior):
     """The prior of the basic VAE, ``N(0, I)``; it has no parameters, and its KL has a closed form.
 
     Example:
@@ -204,24 +240,15 @@ class StandardNormalPrior(nn.Module):
         """``log N(z; 0, I)``: ``z: (..., latent_dim)`` -> ``(...)``."""
         return (-0.5 * z.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
 
-    def sample(
-        self,
-        num_samples: int,
-        latent_dim: int,
-        encode: Encode | None = None,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
+    def _draw(
+        self, n: int, latent_dim: int, encode: Encode | None, generator: Generator, device: Device
     ) -> torch.Tensor:
-        """``(num_samples, latent_dim)`` draws."""
-        check_int("num_samples", num_samples, "try num_samples=16")
-        return torch.randn(num_samples, latent_dim, generator=generator, device=device)
+        return torch.randn(n, latent_dim, generator=generator, device=device)
 
 
-class _GaussianMixture(nn.Module):
+class _GaussianMixture(Prior):
     """A mixture of diagonal Gaussians given by ``components(encode)``: its log-density and
     its draws."""
-
-    closed_form_kl = False
 
     def components(
         self, encode: Encode | None
@@ -235,25 +262,17 @@ class _GaussianMixture(nn.Module):
         return _mixture_log_prob(z, *self.components(encode), weights_checked=True)
 
     @torch.no_grad()
-    def sample(
-        self,
-        num_samples: int,
-        latent_dim: int,
-        encode: Encode | None = None,
-        generator: torch.Generator | None = None,
-        device: torch.device | str | None = None,
+    def _draw(
+        self, n: int, latent_dim: int, encode: Encode | None, generator: Generator, device: Device
     ) -> torch.Tensor:
-        """``(num_samples, latent_dim)`` draws: a component each, then a point of it."""
-        check_int("num_samples", num_samples, "try num_samples=16")
+        """A component each, then a point of it."""
         means, log_vars, log_weights = self.components(encode)
         if means.shape[1] != latent_dim:
             raise ValueError(f"the prior's latent_dim is {means.shape[1]}, not {latent_dim}")
         if log_weights is None:
             log_weights = torch.zeros(len(means), device=means.device)
-        which = torch.multinomial(
-            log_weights.softmax(0), num_samples, replacement=True, generator=generator
-        )
-        noise = torch.randn(num_samples, latent_dim, generator=generator, device=means.device)
+        which = torch.multinomial(log_weights.softmax(0), n, replacement=True, generator=generator)
+        noise = torch.randn(n, latent_dim, generator=generator, device=means.device)
         return means[which] + (0.5 * log_vars[which]).exp() * noise
 
 

@@ -49,6 +49,7 @@ from vae_utils.validation import (
 from vae_utils.vq import VQVAE, VQVAELoss
 
 Model = TypeVar("Model", bound=nn.Module)
+History = TypeVar("History")  # what a recipe keeps of a training: the losses, or more
 
 
 # id(tensor) -> (a weak reference to it, its version counter then, its fingerprint)
@@ -125,7 +126,8 @@ def train_or_load(
     *,
     labels: torch.Tensor | None = None,
     directory: str | Path | None = None,
-) -> tuple[Model, list[float]]:
+    record: Callable[[list[float]], History] = list,
+) -> tuple[Model, History]:
     """The template of every recipe: seed, ``build()`` the model, train it or load it.
 
     Args:
@@ -138,18 +140,23 @@ def train_or_load(
         config: as for :func:`vae_utils.fit`; ``TrainConfig()`` by default.
         labels: ``(n,)``, as for :func:`vae_utils.fit`.
         directory: the cache; :func:`vae_utils.cache.cache_root` by default.
+        record: makes the history to keep from the loss per epoch that :func:`vae_utils.fit`
+            returns, e.g. adding curves that ``loss_fn`` collected; the losses themselves by
+            default.
 
     Returns:
-        The model (in eval mode) and its loss history per epoch.
+        The model (in eval mode) and its history: ``record`` of a training, or what it made
+        when the run was cached.
     """
     config = _check_data(x, config)
     set_seed(config.seed)
     model = build()
+
+    def train(model: Model) -> History:
+        return record(fit(model, x, loss_fn, config, labels=labels, progress=show_progress(None)))
+
     history = load_or_train(
-        model,
-        lambda m: fit(m, x, loss_fn, config, labels=labels, progress=show_progress(None)),
-        run_key(model, x, loss_fn, key, config, labels),
-        directory,
+        model, train, run_key(model, x, loss_fn, key, config, labels), directory
     )
     return model, history
 
@@ -187,7 +194,7 @@ def _vae_run(
 
 def train_vae(
     x: torch.Tensor,
-    C: float,  # upper case: the book's loss weight, as scikit-learn's C
+    C: float,
     *,
     latent_dim: int = 2,
     hidden_dims: Sequence[int] = (256,),
@@ -203,7 +210,7 @@ def train_vae(
 
 def train_vae_with_remedy(
     x: torch.Tensor,
-    C: float,  # upper case: the book's loss weight, as scikit-learn's C
+    C: float,
     *,
     warmup_steps: int = 1,
     free_bits: float = 0.0,
@@ -224,31 +231,24 @@ def train_vae_with_remedy(
         "distortion": one float per optimiser step}``, the rate and distortion being the batch
         means of the plain KL and of ``||x - x_hat||^2`` (the cache keeps them with the weights).
     """
-    config = _check_data(x, config)
     loss_fn = KLWarmup(C, warmup_steps, free_bits, cycle_steps)
-    set_seed(config.seed)
-    model = VAE(x.shape[1], hidden_dims, latent_dim)
     settings = {"warmup_steps": warmup_steps, "free_bits": free_bits, "cycle_steps": cycle_steps}
     key = {"loss": "remedy", "C": C, **settings, "latent_dim": latent_dim}
     key["hidden_dims"] = list(hidden_dims)
 
-    def train(model: nn.Module) -> dict[str, list[float]]:
-        losses = fit(model, x, loss_fn, config, progress=show_progress(None))
-        return {
-            "loss": losses,
-            "kl_weight": loss_fn.kl_weights,
-            "rate": loss_fn.rates,
-            "distortion": loss_fn.distortions,
-        }
+    def record(losses: list[float]) -> dict[str, list[float]]:
+        curves = {"kl_weight": loss_fn.kl_weights, "rate": loss_fn.rates}
+        return {"loss": losses, **curves, "distortion": loss_fn.distortions}
 
-    history = load_or_train(model, train, run_key(model, x, loss_fn, key, config), directory)
-    assert isinstance(history, dict)  # written by train above
-    return model, history
+    def build() -> VAE:  # called once x is checked
+        return VAE(x.shape[1], hidden_dims, latent_dim)
+
+    return train_or_load(build, x, loss_fn, key, config, directory=directory, record=record)
 
 
 def train_vae_with_prior(
     x: torch.Tensor,
-    C: float,  # upper case: the book's loss weight, as scikit-learn's C
+    C: float,
     prior: PriorName,
     *,
     num_components: int = 10,
@@ -331,22 +331,15 @@ def train_vqvae(
     config = _check_data(x, config)
     check_columns("x", x, 784, "pass flat 28x28 images, x.view(len(x), -1)")
     loss_fn = VQVAELoss(beta, reinit_every, seed=config.seed)
-    set_seed(config.seed)
-    model = VQVAE(num_codes, code_dim)
     key = {"loss": "vqvae", "num_codes": num_codes, "code_dim": code_dim, "beta": beta}
     key["reinit_every"] = reinit_every
 
-    def train(model: nn.Module) -> dict[str, list[float]]:
-        losses = fit(model, x, loss_fn, config, progress=show_progress(None))
-        return {
-            "loss": losses,
-            "perplexity": loss_fn.perplexities,
-            "restarts": [float(loss_fn.restarts)],
-        }
+    def record(losses: list[float]) -> dict[str, list[float]]:
+        restarts = [float(loss_fn.restarts)]
+        return {"loss": losses, "perplexity": loss_fn.perplexities, "restarts": restarts}
 
-    history = load_or_train(model, train, run_key(model, x, loss_fn, key, config), directory)
-    assert isinstance(history, dict)  # written by train above
-    return model, history
+    build = partial(VQVAE, num_codes, code_dim)
+    return train_or_load(build, x, loss_fn, key, config, directory=directory, record=record)
 
 
 def train_calibrated_vae(
@@ -416,7 +409,7 @@ def train_classifier(
 def train_conditional_vae(
     x: torch.Tensor,
     y: torch.Tensor,
-    C: float,  # upper case: the book's loss weight
+    C: float,
     *,
     latent_dim: int = 2,
     hidden_dims: Sequence[int] = (256,),
@@ -443,7 +436,7 @@ def train_conditional_vae(
 
 def train_conv_vae(
     x: torch.Tensor,
-    C: float,  # upper case: the book's loss weight
+    C: float,
     *,
     latent_dim: int = 10,
     channels: tuple[int, int] = (16, 32),
@@ -469,7 +462,7 @@ def train_conv_vae(
 
 def train_vae_sweep(
     x: torch.Tensor,
-    C_values: Sequence[float],  # upper case: the book's loss weight
+    C_values: Sequence[float],
     *,
     latent_dim: int = 2,
     hidden_dims: Sequence[int] = (256,),

@@ -97,7 +97,7 @@ def _annealed_terms(
 def annealed_vae_objective(
     model: nn.Module,
     x: torch.Tensor,
-    C: float | torch.Tensor,  # upper case: the book's loss weight, as scikit-learn's C
+    C: float | torch.Tensor,
     kl_weight: float = 1.0,
     free_bits: float = 0.0,
 ) -> torch.Tensor:

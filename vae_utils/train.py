@@ -182,6 +182,51 @@ class _Loss(nn.Module):
         return self.loss_fn(self.model, batch, **kwargs)
 
 
+def _batched_loss_kwargs(
+    loss_kwargs: Mapping[str, Sequence[float]] | None,
+    num_models: int,
+    dtype: torch.dtype,
+    device: str | torch.device,
+) -> dict[str, torch.Tensor]:
+    """``loss_kwargs`` as tensors ``(num_models,)``, each value checked here, once: ``loss_fn``
+    gets each as a tensor, whose value it cannot read cheaply."""
+    loss_kwargs = dict(loss_kwargs or {})
+    for name, values in loss_kwargs.items():
+        if len(values) != num_models:
+            raise ValueError(
+                f"loss_kwargs[{name!r}] must hold one value per model ({num_models}), got "
+                f"{len(values)}"
+            )
+        # C is the loss weight of every loss of the course, positive
+        check = check_positive_number if name == "C" else check_finite_number
+        for value in values:
+            check(f"loss_kwargs[{name!r}]", value, "pass one number per model")
+    return {
+        name: torch.tensor(values, dtype=dtype, device=device)
+        for name, values in loss_kwargs.items()
+    }
+
+
+def _stacked_weights(
+    models: list[nn.Module],
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The models' weights stacked, ``{name: (num_models, ...)}``: those the optimiser trains,
+    and the views of them (with the buffers) that the batched model runs on."""
+    params, buffers = stack_module_state(models)
+    # Matrices are trained transposed, (num_models, in, out), and reach the model as views of shape
+    # (num_models, out, in): the batched matmuls then write their gradients without a transposing
+    # copy.
+    trained = {
+        name: t.detach().transpose(1, 2).contiguous().requires_grad_() if t.ndim == 3 else t
+        for name, t in params.items()
+    }
+    weights = {
+        f"model.{name}": t.transpose(1, 2) if params[name].ndim == 3 else t
+        for name, t in trained.items()
+    } | {f"model.{name}": t for name, t in buffers.items()}
+    return trained, weights
+
+
 def fit_together(
     models: Sequence[nn.Module],
     x: torch.Tensor,
@@ -225,39 +270,13 @@ def fit_together(
             "with the same arguments, e.g. [VAE(784, (256,), 2) for C in C_values]"
         )
     check_fit_arguments(models[0], x, loss_fn, config)  # once, as fit does
-    loss_kwargs = dict(loss_kwargs or {})
-    for name, values in loss_kwargs.items():
-        if len(values) != len(models):
-            raise ValueError(
-                f"loss_kwargs[{name!r}] must hold one value per model ({len(models)}), got "
-                f"{len(values)}"
-            )
-        # checked here, once: loss_fn gets each as a tensor, whose value it cannot read cheaply;
-        # C is the loss weight of every loss of the course, positive
-        check = check_positive_number if name == "C" else check_finite_number
-        for value in values:
-            check(f"loss_kwargs[{name!r}]", value, "pass one number per model")
-    batched_kwargs = {
-        name: torch.tensor(values, dtype=x.dtype, device=device)
-        for name, values in loss_kwargs.items()
-    }
+    batched_kwargs = _batched_loss_kwargs(loss_kwargs, len(models), x.dtype, device)
 
     torch.manual_seed(shifted_seed(config.seed))  # as in fit: the noise drawn inside loss_fn
     shuffle = generator(config.seed)
     for model in models:
         model.to(device).train()
-    params, buffers = stack_module_state(models)  # {name: (num_models, ...)}
-    # Matrices are trained transposed, (num_models, in, out), and reach the model as views of shape
-    # (num_models, out, in): the batched matmuls then write their gradients without a transposing
-    # copy.
-    trained = {
-        name: t.detach().transpose(1, 2).contiguous().requires_grad_() if t.ndim == 3 else t
-        for name, t in params.items()
-    }
-    weights = {
-        f"model.{name}": t.transpose(1, 2) if params[name].ndim == 3 else t
-        for name, t in trained.items()
-    } | {f"model.{name}": t for name, t in buffers.items()}
+    trained, weights = _stacked_weights(models)
     template = _Loss(copy.deepcopy(models[0]).to("meta"), loss_fn).train()
 
     def one_model(weights: dict, batch: torch.Tensor, kwargs: dict) -> torch.Tensor:

@@ -22,6 +22,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from vae_utils.conv import downsampling, upsampling
 from vae_utils.losses import reconstruction_error
 from vae_utils.seeds import generator as seeded_generator
 from vae_utils.validation import (
@@ -259,26 +260,19 @@ class VQVAE(nn.Module):
     ) -> None:
         super().__init__()
         check_channels(channels)
-        first, second = channels
+        second = channels[1]
         self.quantizer = VectorQuantizer(num_codes, code_dim)
         self.num_codes, self.code_dim = num_codes, code_dim
+        # the convolutions of chapter 9's ConvVAE, with a grid of code vectors between them
         self.encoder = nn.Sequential(
-            nn.Unflatten(1, (1, 28, 28)),  # (batch, 784) -> (batch, 1, 28, 28)
-            nn.Conv2d(1, first, kernel_size=4, stride=2, padding=1),  # 28 -> 14
-            nn.ReLU(),
-            nn.Conv2d(first, second, kernel_size=4, stride=2, padding=1),  # 14 -> 7
-            nn.ReLU(),
+            *downsampling(channels),  # (batch, 784) -> (batch, second, 7, 7)
             # no activation: the code vectors may point anywhere, like the codes they are matched to
             nn.Conv2d(second, code_dim, kernel_size=1),  # (batch, code_dim, 7, 7)
         )
         self.decoder = nn.Sequential(
             nn.Conv2d(code_dim, second, kernel_size=1),
             nn.ReLU(),
-            nn.ConvTranspose2d(second, first, kernel_size=4, stride=2, padding=1),  # 7 -> 14
-            nn.ReLU(),
-            nn.ConvTranspose2d(first, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28
-            nn.Sigmoid(),
-            nn.Flatten(),  # (batch, 1, 28, 28) -> (batch, 784)
+            *upsampling(channels),  # (batch, second, 7, 7) -> (batch, 784)
         )
         # convolution weights stored channels last, as in ConvVAE: faster convolutions on a CPU
         self.to(memory_format=torch.channels_last)

@@ -75,13 +75,7 @@ def image_slider(
         raise ValueError(f"index must be between 0 and {len(frames) - 1}, got {index}")
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt must say what the frames show, e.g. alt='Reconstructions, samples'")
-    slider = widgets.SelectionSlider(
-        options=list(labels),
-        index=index,
-        description=description,
-        continuous_update=True,
-        layout=widgets.Layout(width="100%", max_width="640px"),
-    )
+    slider = _slider(list(labels), description, continuous_update=True, index=index)
     pictures = [
         _picture(frame, f"{alt} ({description} = {label})")
         for frame, label in zip(frames, labels, strict=True)
@@ -159,13 +153,7 @@ def live_slider(
         for v in (minimum * (maximum / minimum) ** (i / steps) for i in range(steps + 1))
     }
     start = min(grid, key=lambda label: abs(math.log(grid[label] / value)))
-    slider = widgets.SelectionSlider(
-        options=list(grid),
-        value=start,
-        description=description,
-        continuous_update=False,
-        layout=widgets.Layout(width="100%", max_width="640px"),
-    )
+    slider = _slider(list(grid), description, continuous_update=False, value=start)
     button = widgets.Button(
         description="Train a model",
         tooltip=f"Train a model with this {description} and show it (needs a running kernel)",
@@ -225,6 +213,20 @@ def live_slider(
     button.on_click(train)
     shown = [slider, button, status, output, trained, nearest]
     return widgets.VBox([child for child in shown if child is not None])
+
+
+def _slider(
+    options: list[str], description: str, continuous_update: bool, **start: object
+) -> widgets.SelectionSlider:
+    """A slider over ``options``, as wide as the page up to 640 px; ``start``: ``index=`` or
+    ``value=``."""
+    return widgets.SelectionSlider(
+        options=options,
+        description=description,
+        continuous_update=continuous_update,
+        layout=widgets.Layout(width="100%", max_width="640px"),
+        **start,
+    )
 
 
 def _picture(png: bytes, alt: str) -> str:
