@@ -7,15 +7,9 @@ import torch
 from scipy.stats import multivariate_normal, norm
 
 from vae_utils import VAE
-from vae_utils.likelihood import (
-    PPCA,
-    elbo,
-    fit_ppca,
-    importance_weighted_bound,
-    ppca_log_likelihood,
-    ppca_posterior,
-)
+from vae_utils.likelihood import elbo, importance_weighted_bound
 from vae_utils.losses import gaussian_log_likelihood
+from vae_utils.pca import PPCA, fit_ppca, ppca_log_likelihood, ppca_posterior
 
 
 def _data(n=400, dim=5, seed=0):

@@ -25,14 +25,7 @@ from vae_utils.conv import ConvVAE
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
 from vae_utils.explorer import latent_explorer
 from vae_utils.latent import interpolate, latent_grid, sample_box, sample_fitted_normal, traverse
-from vae_utils.likelihood import (
-    PPCA,
-    elbo,
-    fit_ppca,
-    importance_weighted_bound,
-    ppca_log_likelihood,
-    ppca_posterior,
-)
+from vae_utils.likelihood import elbo, importance_weighted_bound
 from vae_utils.losses import (
     calibrated_vae_objective,
     gaussian_log_likelihood,
@@ -43,7 +36,14 @@ from vae_utils.losses import (
 )
 from vae_utils.metrics import median_bandwidth, mmd
 from vae_utils.models import VAE, Autoencoder, reparameterize
-from vae_utils.pca import fit_pca, principal_angles
+from vae_utils.pca import (
+    PPCA,
+    fit_pca,
+    fit_ppca,
+    ppca_log_likelihood,
+    ppca_posterior,
+    principal_angles,
+)
 from vae_utils.plots import LINE_COLORS, plot_images, plot_latent_scatter, plot_loss_curves
 from vae_utils.recipes import (
     train_autoencoder,

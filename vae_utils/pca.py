@@ -1,4 +1,11 @@
-"""Principal component analysis: the best linear encoder and decoder with orthonormal columns."""
+"""Principal component analysis, the best linear encoder and decoder with orthonormal columns,
+and probabilistic PCA.
+
+Probabilistic PCA (Tipping and Bishop 1999) is the linear Gaussian model
+``z ~ N(0, I)``, ``x | z ~ N(W z + mean, noise_variance * I)``; its marginal
+``p(x) = N(mean, W W^T + noise_variance * I)`` and posterior ``p(z | x)`` are exact, which makes it
+the yardstick for the bounds that a VAE optimises (:mod:`vae_utils.likelihood`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,14 @@ from dataclasses import dataclass
 
 import torch
 
-from vae_utils.validation import check_finite, check_floats, check_int, check_matrix, check_width
+from vae_utils.validation import (
+    check_columns,
+    check_finite,
+    check_floats,
+    check_int,
+    check_matrix,
+    check_width,
+)
 
 
 @dataclass(frozen=True)
@@ -105,3 +119,81 @@ def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     q_b, _ = torch.linalg.qr(b.to(torch.float64))
     cosines = torch.linalg.svdvals(q_a.T @ q_b).clamp(-1.0, 1.0)
     return torch.arccos(cosines).sort().values
+
+
+@dataclass(frozen=True)
+class PPCA:
+    """Probabilistic PCA parameters, float64.
+
+    Attributes:
+        mean: ``(input_dim,)``.
+        weight: ``(input_dim, latent_dim)`` the matrix ``W``.
+        noise_variance: the isotropic noise variance ``sigma^2``.
+    """
+
+    mean: torch.Tensor
+    weight: torch.Tensor
+    noise_variance: float
+
+
+def fit_ppca(x: torch.Tensor, latent_dim: int) -> PPCA:
+    """Maximum-likelihood probabilistic PCA from the eigen-decomposition of the covariance.
+
+    ``sigma^2`` is the mean of the discarded eigenvalues and ``W = U_k (L_k - sigma^2 I)^(1/2)``
+    (Tipping and Bishop 1999, eqs. 7-8, with the rotation R = I).
+
+    Args:
+        x: ``(n, input_dim)`` data.
+        latent_dim: ``k``, between 1 and ``input_dim - 1``.
+    """
+    pca = fit_pca(x)
+    input_dim = len(pca.eigenvalues)
+    check_int("latent_dim", latent_dim, "keep a few directions, e.g. latent_dim=2")
+    if not latent_dim < input_dim:
+        raise ValueError(
+            f"latent_dim must be between 1 and {input_dim - 1}, got {latent_dim}; "
+            "probabilistic PCA needs at least one discarded direction to estimate the noise"
+        )
+    noise_variance = pca.eigenvalues[latent_dim:].mean().item()
+    if noise_variance <= 0:
+        raise ValueError("the discarded eigenvalues are all zero; add noise or lower latent_dim")
+    scales = (pca.eigenvalues[:latent_dim] - noise_variance).clamp(min=0).sqrt()
+    weight = pca.components[:, :latent_dim] * scales
+    return PPCA(mean=pca.mean, weight=weight, noise_variance=noise_variance)
+
+
+def _check_ppca(x: torch.Tensor, model: PPCA) -> None:
+    if not isinstance(model, PPCA):
+        raise ValueError(
+            f"model must be a PPCA, got {type(model).__name__}; fit one with "
+            "fit_ppca(x, latent_dim)"
+        )
+    check_columns("x", x, len(model.mean), "pass rows like the data that fit_ppca saw")
+
+
+def ppca_log_likelihood(x: torch.Tensor, model: PPCA) -> torch.Tensor:
+    """Exact ``log p(x)`` under probabilistic PCA, ``(n,)`` float64, for ``x: (n, input_dim)``."""
+    _check_ppca(x, model)
+    covariance = model.weight @ model.weight.T
+    covariance += model.noise_variance * torch.eye(len(model.mean), dtype=torch.float64)
+    # unvalidated, so that a NaN image gets a NaN log-likelihood and the others their own
+    distribution = torch.distributions.MultivariateNormal(
+        model.mean, covariance_matrix=covariance, validate_args=False
+    )
+    return distribution.log_prob(x.to(torch.float64))
+
+
+def ppca_posterior(x: torch.Tensor, model: PPCA) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact posterior ``p(z | x) = N(M^-1 W^T (x - mean), sigma^2 M^-1)``, ``M = W^T W +
+    sigma^2 I``.
+
+    Returns:
+        ``mean: (n, latent_dim)`` and the covariance ``(latent_dim, latent_dim)``, which is the
+        same for every ``x``.
+    """
+    _check_ppca(x, model)
+    latent_dim = model.weight.shape[1]
+    m = model.weight.T @ model.weight + model.noise_variance * torch.eye(latent_dim).double()
+    m_inverse = torch.linalg.inv(m)
+    mean = (x.to(torch.float64) - model.mean) @ model.weight @ m_inverse.T
+    return mean, model.noise_variance * m_inverse
