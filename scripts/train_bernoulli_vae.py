@@ -43,8 +43,8 @@ from vae_utils.bernoulli import (
     BERNOULLI_WEIGHTS,
     VAMPPRIOR_WEIGHTS,
     BernoulliVAE,
-    bernoulli_negative_elbo,
 )
+from vae_utils.objective import elbo_objective
 from vae_utils.train import adam
 
 
@@ -109,7 +109,7 @@ def main() -> None:
                 batch = torch.bernoulli(x[order[begin : begin + args.batch_size]])
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(step)
-                loss = bernoulli_negative_elbo(model, batch, kl_weight)
+                loss = elbo_objective(model, batch, kl_weight=kl_weight)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()

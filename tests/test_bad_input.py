@@ -172,6 +172,8 @@ SMALL = {"hidden_dims": (8,), "config": TINY}  # a recipe's tiny model and one s
 AE = vu.Autoencoder(784, (8,), 2)
 VAE = vu.VAE(784, (8,), 2)
 BERNOULLI = vu.bernoulli.BernoulliVAE(784, (8,), 2)
+VAMP_VAE = vu.VAE(784, (8,), 2)
+VAMP_VAE.prior = vu.priors.VampPrior(torch.rand(4, 784, generator=torch.Generator().manual_seed(0)))
 CONV = vu.ConvVAE(2, (2, 4))
 VQVAE = vu.vq.VQVAE(8, 3, (2, 4))
 CLASSIFIER = vu.classifier.Classifier(784, (8,), 10)
@@ -1644,40 +1646,55 @@ REMEDIES = [
         *[
             refuses(
                 f"free_bits-{name}",
-                lambda f=f: vu.remedies.free_bits_kl(MU, LV, f),
+                lambda f=f: vu.free_bits_kl(MU, LV, f),
                 "free_bits",
                 "free_bits=0.5",
             )
             for name, f in [("negative", -1.0), ("nan", nan), ("inf", inf), ("str", "0.5")]
         ],
-        refuses(
-            "shapes-differ", lambda: vu.remedies.free_bits_kl(MU, LV[:, :1], 0.5), "log_var", "mu"
-        ),
-        refuses(
-            "mu-1d", lambda: vu.remedies.free_bits_kl(MU[0], LV[0], 0.5), "mu", "model.encode(x)[0]"
-        ),
+        refuses("shapes-differ", lambda: vu.free_bits_kl(MU, LV[:, :1], 0.5), "log_var", "mu"),
+        refuses("mu-1d", lambda: vu.free_bits_kl(MU[0], LV[0], 0.5), "mu", "model.encode(x)[0]"),
     ),
     *probe(
-        "annealed_vae_objective",
-        refuses("C-zero", lambda: vu.remedies.annealed_vae_objective(VAE, X, 0.0), "C", "C=1.0"),
-        refuses("C-str", lambda: vu.remedies.annealed_vae_objective(VAE, X, "1"), "C", "C=1.0"),
+        "elbo_objective",
+        refuses("C-zero", lambda: vu.elbo_objective(VAE, X, 0.0), "C", "C=1.0"),
+        refuses("C-str", lambda: vu.elbo_objective(VAE, X, "1"), "C", "C=1.0"),
+        refuses("C-nan", lambda: vu.elbo_objective(VAE, X, nan), "C", "C=1.0"),
         refuses(
             "kl_weight-negative",
-            lambda: vu.remedies.annealed_vae_objective(VAE, X, 1.0, -0.1),
+            lambda: vu.elbo_objective(VAE, X, 1.0, -0.1),
             "kl_weight",
             "kl_weight=1.0",
         ),
         refuses(
             "kl_weight-nan",
-            lambda: vu.remedies.annealed_vae_objective(VAE, X, 1.0, nan),
+            lambda: vu.elbo_objective(VAE, X, 1.0, nan),
+            "kl_weight",
+            "kl_weight=1.0",
+        ),
+        refuses(
+            "kl_weight-str",
+            lambda: vu.elbo_objective(BERNOULLI, X.round(), kl_weight="1"),
             "kl_weight",
             "kl_weight=1.0",
         ),
         refuses(
             "free_bits-negative",
-            lambda: vu.remedies.annealed_vae_objective(VAE, X, 1.0, 1.0, -1.0),
+            lambda: vu.elbo_objective(VAE, X, 1.0, 1.0, -1.0),
             "free_bits",
             "free_bits=0.5",
+        ),
+        refuses(
+            "free_bits-learned-prior",
+            lambda: vu.elbo_objective(VAMP_VAE, X, 1.0, free_bits=0.5),
+            "free_bits",
+            "learned prior",
+        ),
+        refuses(
+            "bernoulli-x-grey-above-one",
+            lambda: vu.elbo_objective(BERNOULLI, X * 2),
+            "x",
+            "binarize",
         ),
     ),
     *probe(
@@ -1711,21 +1728,6 @@ REMEDIES = [
 ]
 
 LEARNED_PRIOR = [
-    *probe(
-        "learned_prior_vae_objective",
-        refuses(
-            "C-zero",
-            lambda: vu.learned_prior.learned_prior_vae_objective(VAE, X, 0.0),
-            "C",
-            "C=1.0",
-        ),
-        refuses(
-            "C-str", lambda: vu.learned_prior.learned_prior_vae_objective(VAE, X, "1"), "C", "C=1.0"
-        ),
-        refuses(
-            "C-nan", lambda: vu.learned_prior.learned_prior_vae_objective(VAE, X, nan), "C", "C=1.0"
-        ),
-    ),
     *probe(
         "train_vae_with_prior",
         refuses(
@@ -1822,27 +1824,6 @@ BERNOULLI_CASES = [
                 torch.tensor([[1.0, 0.0]]), torch.tensor([[1e4, -1e4]])
             ),
             lambda r: close(r, torch.zeros(1)),
-        ),
-    ),
-    *probe(
-        "bernoulli_negative_elbo",
-        refuses(
-            "kl_weight-negative",
-            lambda: vu.bernoulli.bernoulli_negative_elbo(BERNOULLI, X.round(), -1.0),
-            "kl_weight",
-            "kl_weight=1.0",
-        ),
-        refuses(
-            "kl_weight-str",
-            lambda: vu.bernoulli.bernoulli_negative_elbo(BERNOULLI, X.round(), "1"),
-            "kl_weight",
-            "kl_weight=1.0",
-        ),
-        refuses(
-            "x-grey-above-one",
-            lambda: vu.bernoulli.bernoulli_negative_elbo(BERNOULLI, X * 2),
-            "x",
-            "binarize",
         ),
     ),
     *probe(

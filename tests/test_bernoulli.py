@@ -17,7 +17,6 @@ from vae_utils.bernoulli import (
     VAMPPRIOR_WEIGHTS,
     BernoulliVAE,
     bernoulli_log_likelihood,
-    bernoulli_negative_elbo,
     binarize,
     load_shipped_bernoulli_vae,
     load_vampprior_vae,
@@ -26,6 +25,7 @@ from vae_utils.bernoulli import (
 from vae_utils.cache import load_weights, read_metadata, save_weights
 from vae_utils.likelihood import elbo, importance_weighted_bound
 from vae_utils.losses import kl_to_standard_normal
+from vae_utils.objective import elbo_objective
 from vae_utils.priors import VampPrior
 
 
@@ -54,12 +54,12 @@ def test_loss_weighs_the_kl_term():
     losses = {}
     for weight in (0.0, 1.0):
         torch.manual_seed(0)  # the same draw of z for both weights
-        losses[weight] = bernoulli_negative_elbo(model, x, kl_weight=weight).item()
+        losses[weight] = elbo_objective(model, x, kl_weight=weight).item()
     kl = kl_to_standard_normal(*model.encode(x)).mean().item()
     assert losses[1.0] - losses[0.0] == pytest.approx(kl, abs=1e-5)
     torch.manual_seed(0)
     many = -elbo(model, x, None, num_samples=4000).mean().item()
-    single = torch.stack([bernoulli_negative_elbo(model, x) for _ in range(400)]).mean().item()
+    single = torch.stack([elbo_objective(model, x) for _ in range(400)]).mean().item()
     assert single == pytest.approx(many, rel=2e-3)  # the loss is the negative ELBO
 
 

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch.distributions import Independent, Normal, kl_divergence
 
 from vae_utils import exercises
+from vae_utils.collapse import free_bits_kl
 from vae_utils.exercises import EXERCISES, RTOL, check
 from vae_utils.losses import (
     gaussian_log_likelihood,
@@ -20,7 +21,6 @@ from vae_utils.losses import (
 )
 from vae_utils.models import reparameterize
 from vae_utils.pca import fit_pca
-from vae_utils.remedies import free_bits_kl
 
 NAMES = list(EXERCISES)
 

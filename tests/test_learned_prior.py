@@ -8,14 +8,15 @@ from torch import nn
 
 import vae_utils as vu
 import vae_utils.recipes as recipes
-from vae_utils.learned_prior import elbo_surgery, learned_prior_vae_objective
+from vae_utils.learned_prior import elbo_surgery
+from vae_utils.objective import elbo_objective
 from vae_utils.recipes import train_vae_with_prior
 
 
 def test_objective_with_the_standard_prior_is_vae_objective():
     model, x = vu.VAE(20, (16,), 3), torch.rand(8, 20, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(1)
-    ours = learned_prior_vae_objective(model, x, C=5.0)
+    ours = elbo_objective(model, x, C=5.0)
     torch.manual_seed(1)  # the same draw of z
     assert ours.item() == pytest.approx(vu.vae_objective(model, x, C=5.0).item(), rel=1e-6)
 
@@ -23,7 +24,7 @@ def test_objective_with_the_standard_prior_is_vae_objective():
 def test_objective_with_a_learned_prior_trains_the_prior():
     model, x = vu.VAE(20, (16,), 3), torch.rand(8, 20, generator=torch.Generator().manual_seed(0))
     model.prior = vu.priors.MixturePrior(4, 3)
-    learned_prior_vae_objective(model, x, C=5.0).backward()
+    elbo_objective(model, x, C=5.0).backward()
     assert model.prior.means.grad.abs().sum() > 0
     assert model.prior.logits.grad.abs().sum() > 0
 

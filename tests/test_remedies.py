@@ -8,9 +8,10 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 import vae_utils as vu
-from vae_utils.collapse import kl_per_dimension
+from vae_utils.collapse import free_bits_kl, kl_per_dimension
 from vae_utils.losses import kl_to_standard_normal, reconstruction_error, vae_objective
-from vae_utils.remedies import KLWarmup, annealed_vae_objective, free_bits_kl, kl_warmup
+from vae_utils.objective import elbo_objective
+from vae_utils.remedies import KLWarmup, kl_warmup
 
 
 def test_kl_warmup_rises_linearly_from_one_step_to_one():
@@ -73,16 +74,16 @@ def test_a_dimension_below_the_floor_gets_no_gradient_and_one_above_gets_the_pla
     assert mu.grad[:, above].abs().min() > 0
 
 
-def test_annealed_objective_with_weight_one_and_no_free_bits_is_vae_objective():
+def test_elbo_objective_with_its_defaults_is_chapter_3s_vae_objective_bit_for_bit():
     model, x = vu.VAE(20, (16,), 4), torch.rand(32, 20, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(1)  # the same draw of z for both
     expected = vae_objective(model, x, C=10.0)
     torch.manual_seed(1)
-    assert torch.equal(annealed_vae_objective(model, x, C=10.0), expected)
+    assert torch.equal(elbo_objective(model, x, C=10.0), expected)
 
 
 @pytest.mark.parametrize("free_bits", [0.0, 0.5])
-def test_annealed_objective_weighs_the_kl_term(free_bits):
+def test_elbo_objective_weighs_the_kl_term(free_bits):
     model, x = vu.VAE(20, (16,), 4), torch.rand(32, 20, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(1)
     x_hat, mu, log_var = model(x)
@@ -90,7 +91,7 @@ def test_annealed_objective_weighs_the_kl_term(free_bits):
     kl = per_dimension.clamp(min=free_bits).sum() if free_bits else per_dimension.sum()
     expected = 10.0 * reconstruction_error(x, x_hat).mean() + 0.3 * kl
     torch.manual_seed(1)
-    loss = annealed_vae_objective(model, x, C=10.0, kl_weight=0.3, free_bits=free_bits)
+    loss = elbo_objective(model, x, C=10.0, kl_weight=0.3, free_bits=free_bits)
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
@@ -102,7 +103,7 @@ def test_kl_warmup_loss_applies_the_schedule_and_records_rate_and_distortion():
         loss = loss_fn(model, x)
         weight = min(1.0, (step + 1) / 5)
         torch.manual_seed(step)
-        assert torch.equal(loss, annealed_vae_objective(model, x, 10.0, weight, free_bits=0.5))
+        assert torch.equal(loss, elbo_objective(model, x, 10.0, weight, free_bits=0.5))
         torch.manual_seed(step)
         x_hat, mu, log_var = model(x)
         # the rate is the plain KL, without free bits; the distortion is not multiplied by C
@@ -159,7 +160,7 @@ def _kl_per_dimension_after_training(free_bits: float, seed: int) -> torch.Tenso
     x = torch.sigmoid(factors @ (1.5 * torch.randn(2, 20, generator=generator)))  # (256, 20)
     vu.set_seed(seed)
     model = vu.VAE(20, (32,), 4)
-    loss_fn = partial(annealed_vae_objective, C=10.0, free_bits=free_bits)
+    loss_fn = partial(elbo_objective, C=10.0, free_bits=free_bits)
     config = vu.TrainConfig(num_epochs=100, batch_size=64, lr=3e-3, seed=seed)
     vu.fit(model, x, loss_fn, config, progress=False)
     with torch.no_grad():
@@ -193,13 +194,11 @@ def test_free_bits_keep_every_latent_dimension_in_use_where_plain_training_colla
             "mu must be a tensor of shape",
         ),
         (
-            lambda: annealed_vae_objective(vu.VAE(20, (16,), 4), torch.rand(4, 20), C=0.0),
+            lambda: elbo_objective(vu.VAE(20, (16,), 4), torch.rand(4, 20), C=0.0),
             "C must be a positive number",
         ),
         (
-            lambda: annealed_vae_objective(
-                vu.VAE(20, (16,), 4), torch.rand(4, 20), C=1.0, kl_weight=-1.0
-            ),
+            lambda: elbo_objective(vu.VAE(20, (16,), 4), torch.rand(4, 20), C=1.0, kl_weight=-1.0),
             "kl_weight must be a number >= 0",
         ),
         (lambda: KLWarmup(C=1.0, warmup_steps=0), "warmup_steps must be a positive int"),

@@ -19,7 +19,7 @@ from vae_utils import (
     vq,  # the VQ-VAE (chapter 14)
     widgets,  # sliders over pictures and over a live training
 )
-from vae_utils.collapse import active_units, kl_per_dimension
+from vae_utils.collapse import active_units, free_bits_kl, kl_per_dimension
 from vae_utils.conditional import ConditionalVAE
 from vae_utils.conv import ConvVAE
 from vae_utils.data import CLASS_NAMES, load_fashion_mnist
@@ -36,6 +36,7 @@ from vae_utils.losses import (
 )
 from vae_utils.metrics import median_bandwidth, mmd
 from vae_utils.models import VAE, Autoencoder, reparameterize
+from vae_utils.objective import elbo_objective
 from vae_utils.pca import (
     PPCA,
     fit_pca,
@@ -77,11 +78,13 @@ __all__ = [
     "classifier",
     "code_prior",
     "elbo",
+    "elbo_objective",
     "exercises",
     "fit",
     "fit_pca",
     "fit_ppca",
     "fit_together",
+    "free_bits_kl",
     "gaussian_log_likelihood",
     "generator",
     "importance_weighted_bound",

@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from safetensors import safe_open
 
 from vae_utils.cache import load_weights, read_metadata
-from vae_utils.models import BaseVAE, mlp_encoder_decoder, reparameterize
+from vae_utils.models import BaseVAE, mlp_encoder_decoder
 from vae_utils.priors import VampPrior
-from vae_utils.validation import check_floats, check_non_negative, check_width
+from vae_utils.validation import check_floats, check_width
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 BERNOULLI_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
@@ -62,6 +62,10 @@ class BernoulliVAE(BaseVAE):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """``z: (..., latent_dim)`` -> pixel probabilities ``(..., input_dim)`` in [0, 1]."""
         return torch.sigmoid(self.decoder(z))
+
+    def distortion(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """``-log p(x | z)``, per example: with ``C = 1`` the objective is the negative ELBO."""
+        return -self.log_likelihood(x, z)
 
     def log_likelihood(
         self, x: torch.Tensor, z: torch.Tensor, variance: float | None = None
@@ -199,21 +203,3 @@ def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Ten
     return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(
         -1
     )
-
-
-def bernoulli_negative_elbo(
-    model: BernoulliVAE, x: torch.Tensor, kl_weight: float = 1.0
-) -> torch.Tensor:
-    """The training loss: ``-E_q log p(x | z) + kl_weight * KL``, averaged over the batch.
-
-    One draw of ``z`` per image. ``kl_weight = 1`` is the negative ELBO in nats; a weight that
-    rises from 0 to 1 over the first epochs ("KL warm-up") helps the encoder use more latent
-    dimensions. With a learned prior (``model.prior``) the KL is the one-draw estimate
-    ``log q(z | x) - log p(z)`` at the same ``z``.
-    """
-    if not isinstance(kl_weight, torch.Tensor):
-        check_non_negative("kl_weight", kl_weight, "try kl_weight=1.0, or a value of kl_warmup")
-    mu, log_var = model.encode(x)
-    z = reparameterize(mu, log_var)
-    reconstruction = -model.log_likelihood(x, z)
-    return (reconstruction + kl_weight * model.kl_divergence(mu, log_var, z)).mean()

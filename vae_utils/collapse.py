@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import torch
 
-from vae_utils.validation import check_finite, check_matrix, check_positive_number
+from vae_utils.validation import (
+    check_finite,
+    check_matrix,
+    check_non_negative,
+    check_positive_number,
+)
 
 
 def _check_codes(mu: torch.Tensor, log_var: torch.Tensor | None = None, min_rows: int = 1) -> None:
@@ -60,3 +65,31 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
     if not mu.is_floating_point():
         mu = mu.double()  # var needs floats
     return mu.var(dim=0) > threshold
+
+
+def free_bits_kl(mu: torch.Tensor, log_var: torch.Tensor, free_bits: float) -> torch.Tensor:
+    """The KL term with free bits (Kingma et al. 2016): ``sum_j max(free_bits, KL_j)``.
+
+    ``KL_j`` is the batch mean of ``KL[q(z_j | x) || N(0, 1)]``, the KL of latent dimension
+    ``j``. Below the floor the clamp is constant, so its gradient is zero: the optimiser gains
+    nothing by pushing a dimension's KL under ``free_bits`` nats, and the reconstruction term is
+    free to use those nats; dimensions stay in use. Above the floor the gradient is the plain
+    KL's. The result is a training objective, not the ELBO's KL: report the plain KL.
+
+    Args:
+        mu, log_var: ``(batch, latent_dim)`` from the encoder, ``batch >= 2``.
+        free_bits: the floor ``lambda`` on each dimension's KL, in nats, ``>= 0``; with 0 the
+            result is the plain batch-mean KL (up to float rounding: the sums run in another
+            order than in ``kl_to_standard_normal(mu, log_var).mean()``).
+
+    Returns:
+        A scalar tensor, the term to add to a batch-mean loss.
+
+    Example:
+        >>> mu = torch.tensor([[0.0, 2.0], [0.0, 2.0]])  # KL of 0 and 2 nats
+        >>> free_bits_kl(mu, torch.zeros(2, 2), free_bits=0.5)  # 0.5 + 2
+        tensor(2.5000)
+    """
+    check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
+    per_dimension = kl_per_dimension(mu, log_var)  # (latent_dim,), averaged over the batch
+    return torch.clamp(per_dimension, min=free_bits).sum()

@@ -1,4 +1,4 @@
-"""Training with a learned prior, and "ELBO surgery": how much of the rate is the prior's fault.
+"""ELBO surgery: how much of the rate is the prior's fault.
 
 The rate, the KL term averaged over the data, splits into two parts (Hoffman and Johnson 2016):
 
@@ -16,7 +16,6 @@ from typing import Literal
 
 import torch
 
-from vae_utils.losses import reconstruction_error
 from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.priors import (
     diagonal_gaussian_log_prob,
@@ -26,32 +25,9 @@ from vae_utils.validation import (
     check_columns,
     check_finite,
     check_int,
-    check_positive_number,
 )
 
 PriorName = Literal["standard", "mixture", "vamp"]
-
-
-def learned_prior_vae_objective(model: BaseVAE, x: torch.Tensor, C: float) -> torch.Tensor:
-    """The VAE loss with the model's own prior: batch mean of ``C ||x - x_hat||^2 + KL``.
-
-    The KL term is :meth:`vae_utils.models.BaseVAE.kl_divergence` at the drawn ``z``: the closed
-    form for the prior N(0, I) (then this is :func:`vae_utils.vae_objective`), the one-draw estimate
-    ``log q(z | x) - log p(z)`` for a learned one, whose gradient trains the prior too.
-
-    Args:
-        model: a VAE of the course with a Gaussian decoder; ``model.prior`` any prior.
-        x: ``(batch, input_dim)``.
-        C: the positive loss weight on the reconstruction error.
-
-    Returns:
-        A scalar tensor.
-    """
-    check_positive_number("C", C, "try C=1.0")
-    mu, log_var = model.encode(x)
-    z = reparameterize(mu, log_var)
-    distortion = reconstruction_error(x, model.decode(z))
-    return (C * distortion + model.kl_divergence(mu, log_var, z)).mean()
 
 
 def elbo_surgery(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from vae_utils.losses import gaussian_log_likelihood, kl_to_standard_normal
+from vae_utils.losses import gaussian_log_likelihood, kl_to_standard_normal, reconstruction_error
 from vae_utils.priors import Prior, StandardNormalPrior, diagonal_gaussian_log_prob
 from vae_utils.validation import (
     check_generator,
@@ -227,6 +227,13 @@ class BaseVAE(nn.Module):
         mu, log_var = self.encode(x)  # (batch, latent_dim) each
         z = reparameterize(mu, log_var)  # one draw per image, eq. (eq-reparameterisation)
         return self.decode(z), mu, log_var
+
+    def distortion(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's term of the loss, per example: ``||x - d(z)||^2`` for the Gaussian
+        decoder, which the loss weight ``C = 1 / (2 c)`` turns into ``-log p(x | z)`` up to a
+        constant (:func:`vae_utils.objective.elbo_objective`). ``x: (n, input_dim)``,
+        ``z: (..., n, latent_dim)`` -> ``(..., n)``."""
+        return reconstruction_error(x, self.decode(z))
 
     def log_likelihood(
         self, x: torch.Tensor, z: torch.Tensor, variance: float | None = None

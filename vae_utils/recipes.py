@@ -26,7 +26,7 @@ from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_tr
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
-from vae_utils.learned_prior import PriorName, learned_prior_vae_objective
+from vae_utils.learned_prior import PriorName
 from vae_utils.losses import (
     autoencoder_objective,
     calibrated_vae_objective,
@@ -34,6 +34,7 @@ from vae_utils.losses import (
     vae_objective,
 )
 from vae_utils.models import VAE, Autoencoder, reparameterize
+from vae_utils.objective import elbo_objective
 from vae_utils.priors import MixturePrior, VampPrior
 from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
@@ -261,7 +262,7 @@ def train_vae_with_prior(
 
     Args:
         x: ``(n, input_dim)`` training images.
-        C: the loss weight of :func:`learned_prior_vae_objective`.
+        C: the loss weight of :func:`vae_utils.elbo_objective`.
         prior: ``"standard"`` (N(0, I)), ``"mixture"`` (:class:`vae_utils.priors.MixturePrior` of
             ``num_components``) or ``"vamp"`` (:class:`vae_utils.priors.VampPrior` whose
             ``num_components`` pseudo-inputs start as training images drawn with the config's
@@ -302,8 +303,8 @@ def train_vae_with_prior(
     if prior != "standard":
         key["num_components"] = num_components
 
-    # a partial, not a closure: the key's code is then that of learned_prior.py, not of this module
-    loss_fn = partial(learned_prior_vae_objective, C=C)
+    # a partial, not a closure: the key's code is then that of objective.py, not of this module
+    loss_fn = partial(elbo_objective, C=C)
     return train_or_load(build, x, loss_fn, key, config, directory=directory)
 
 

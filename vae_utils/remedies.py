@@ -14,14 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae_utils.collapse import kl_per_dimension
-from vae_utils.losses import kl_to_standard_normal, reconstruction_error
-from vae_utils.validation import (
-    check_int,
-    check_loss_weight,
-    check_non_negative,
-    check_positive_number,
-)
+from vae_utils.objective import elbo_terms
+from vae_utils.validation import check_int, check_non_negative, check_positive_number
 
 
 def kl_warmup(step: int, warmup_steps: int) -> float:
@@ -47,90 +41,10 @@ def kl_warmup(step: int, warmup_steps: int) -> float:
     return min(1.0, (step + 1) / warmup_steps)
 
 
-def free_bits_kl(mu: torch.Tensor, log_var: torch.Tensor, free_bits: float) -> torch.Tensor:
-    """The KL term with free bits (Kingma et al. 2016): ``sum_j max(free_bits, KL_j)``.
-
-    ``KL_j`` is the batch mean of ``KL[q(z_j | x) || N(0, 1)]``, the KL of latent dimension
-    ``j``. Below the floor the clamp is constant, so its gradient is zero: the optimiser gains
-    nothing by pushing a dimension's KL under ``free_bits`` nats, and the reconstruction term is
-    free to use those nats; dimensions stay in use. Above the floor the gradient is the plain
-    KL's. The result is a training objective, not the ELBO's KL: report the plain KL.
-
-    Args:
-        mu, log_var: ``(batch, latent_dim)`` from the encoder, ``batch >= 2``.
-        free_bits: the floor ``lambda`` on each dimension's KL, in nats, ``>= 0``; with 0 the
-            result is the plain batch-mean KL (up to float rounding: the sums run in another
-            order than in ``kl_to_standard_normal(mu, log_var).mean()``).
-
-    Returns:
-        A scalar tensor, the term to add to a batch-mean loss.
-
-    Example:
-        >>> mu = torch.tensor([[0.0, 2.0], [0.0, 2.0]])  # KL of 0 and 2 nats
-        >>> free_bits_kl(mu, torch.zeros(2, 2), free_bits=0.5)  # 0.5 + 2
-        tensor(2.5000)
-    """
-    check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
-    per_dimension = kl_per_dimension(mu, log_var)  # (latent_dim,), averaged over the batch
-    return torch.clamp(per_dimension, min=free_bits).sum()
-
-
-def _annealed_terms(
-    model: nn.Module, x: torch.Tensor, C: float | torch.Tensor, kl_weight: float, free_bits: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(loss, rate, distortion)`` of a batch: the loss of :func:`annealed_vae_objective`, and
-    the plain KL and the reconstruction error of each image, ``(batch,)`` each."""
-    check_loss_weight("C", C, "try C=1.0")  # a tensor when fit_together trains a sweep
-    check_non_negative("kl_weight", kl_weight, "try kl_weight=1.0, or a value of kl_warmup")
-    check_non_negative("free_bits", free_bits, "try free_bits=0.5 (nats per latent dimension)")
-    x_hat, mu, log_var = model(x)
-    distortion = reconstruction_error(x, x_hat)  # (batch,)
-    rate = kl_to_standard_normal(mu, log_var)  # (batch,)
-    if free_bits == 0:
-        # summed per image, then averaged: vae_loss's order, so kl_weight=1 gives its value exactly
-        loss = (C * distortion + kl_weight * rate).mean()
-    else:
-        loss = (C * distortion).mean() + kl_weight * free_bits_kl(mu, log_var, free_bits)
-    return loss, rate, distortion
-
-
-def annealed_vae_objective(
-    model: nn.Module,
-    x: torch.Tensor,
-    C: float | torch.Tensor,
-    kl_weight: float = 1.0,
-    free_bits: float = 0.0,
-) -> torch.Tensor:
-    """The VAE loss with a weighted KL term, optionally with free bits, for :func:`vae_utils.fit`.
-
-    Batch mean of ``C * ||x - x_hat||^2 + kl_weight * KL``, where ``KL`` is the closed-form KL
-    to ``N(0, I)`` if ``free_bits == 0`` and :func:`free_bits_kl` otherwise. With
-    ``kl_weight=1`` and ``free_bits=0`` it is :func:`vae_utils.vae_objective`.
-
-    Args:
-        model: a VAE whose forward pass returns ``(x_hat, mu, log_var)``.
-        x: ``(batch, input_dim)``.
-        C: the positive loss weight on the reconstruction error.
-        kl_weight: the weight ``>= 0`` on the KL term, e.g. from :func:`kl_warmup`.
-        free_bits: the floor on each latent dimension's batch-mean KL, in nats; 0 for none.
-
-    Returns:
-        A scalar tensor.
-
-    Example:
-        >>> from functools import partial
-        >>> from vae_utils.models import VAE
-        >>> loss_fn = partial(annealed_vae_objective, C=10.0, kl_weight=0.1, free_bits=0.5)
-        >>> loss_fn(VAE(20, (16,), 4), torch.rand(8, 20)).shape
-        torch.Size([])
-    """
-    return _annealed_terms(model, x, C, kl_weight, free_bits)[0]
-
-
 class KLWarmup:
     """A loss for :func:`vae_utils.fit` whose KL weight rises linearly over the first steps.
 
-    Each call is one optimiser step: it computes :func:`annealed_vae_objective` with the weight
+    Each call is one optimiser step: it computes :func:`vae_utils.elbo_objective` with the weight
     ``kl_warmup(step, warmup_steps)``, then advances ``step``. Along the way it records, one
     float per step, the weight (``kl_weights``), the *rate* (the batch-mean plain KL, without
     free bits, in nats: ``rates``) and the *distortion* (the batch-mean ``||x - x_hat||^2``,
@@ -186,7 +100,7 @@ class KLWarmup:
         """The loss of the batch ``x: (batch, input_dim)`` at the current step; a scalar."""
         step_in_cycle = self.step if self.cycle_steps is None else self.step % self.cycle_steps
         kl_weight = kl_warmup(step_in_cycle, self.warmup_steps)
-        loss, rate, distortion = _annealed_terms(model, x, self.C, kl_weight, self.free_bits)
+        loss, rate, distortion = elbo_terms(model, x, self.C, kl_weight, self.free_bits)
         self.kl_weights.append(kl_weight)
         # .item() waits for the step to finish: negligible for the course's small models
         self.rates.append(rate.detach().mean().item())
