@@ -139,19 +139,7 @@ def live_slider(
             f"frames and values must be non-empty and as long as each other, got {len(frames)} "
             f"and {len(values)}: one frame per value"
         )
-    if not all(isinstance(v, int | float) and v > 0 for v in (*values, minimum, maximum, value)):
-        raise ValueError("values, minimum, maximum and value must be positive numbers, e.g. C")
-    if not minimum <= value <= maximum or minimum >= maximum:
-        raise ValueError(
-            f"need minimum < maximum and value between them, got {minimum}, {maximum}, {value}"
-        )
-    # A SelectionSlider over a log grid, not a FloatLogSlider: the classic Notebook's ipywidgets 7
-    # front end cannot create the latter's model ("_deserialize_state is not a function").
-    steps = round(STEPS_PER_DECADE * math.log10(maximum / minimum))
-    grid = {
-        f"{v:.3g}": v
-        for v in (minimum * (maximum / minimum) ** (i / steps) for i in range(steps + 1))
-    }
+    grid = _log_grid(values, minimum, maximum, value)
     start = min(grid, key=lambda label: abs(math.log(grid[label] / value)))
     slider = _slider(list(grid), description, continuous_update=False, value=start)
     button = widgets.Button(
@@ -213,6 +201,26 @@ def live_slider(
     button.on_click(train)
     shown = [slider, button, status, output, trained, nearest]
     return widgets.VBox([child for child in shown if child is not None])
+
+
+def _log_grid(
+    values: Sequence[float], minimum: float, maximum: float, value: float
+) -> dict[str, float]:
+    """``{label: value}``, ``STEPS_PER_DECADE`` values a decade from ``minimum`` to ``maximum``,
+    after checking that those and ``values`` and ``value`` are positive, ``value`` between."""
+    if not all(isinstance(v, int | float) and v > 0 for v in (*values, minimum, maximum, value)):
+        raise ValueError("values, minimum, maximum and value must be positive numbers, e.g. C")
+    if not minimum <= value <= maximum or minimum >= maximum:
+        raise ValueError(
+            f"need minimum < maximum and value between them, got {minimum}, {maximum}, {value}"
+        )
+    # A SelectionSlider over a log grid, not a FloatLogSlider: the classic Notebook's ipywidgets 7
+    # front end cannot create the latter's model ("_deserialize_state is not a function").
+    steps = round(STEPS_PER_DECADE * math.log10(maximum / minimum))
+    return {
+        f"{v:.3g}": v
+        for v in (minimum * (maximum / minimum) ** (i / steps) for i in range(steps + 1))
+    }
 
 
 def _slider(
