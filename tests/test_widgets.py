@@ -2,6 +2,7 @@
 
 import base64
 import re
+import struct
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -22,6 +23,23 @@ def test_figure_to_png_returns_a_png_and_closes_the_figure():
     png = _frame(1.0)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 100
     assert len(plt.get_fignums()) == before
+
+
+def test_figure_to_png_crops_to_the_drawing_unless_told_not_to():
+    def size(tight: bool) -> tuple[int, int]:
+        fig, ax = plt.subplots(figsize=(4, 3))
+        fig.subplots_adjust(left=0.3, right=0.7, bottom=0.3, top=0.7)  # wide empty margins
+        ax.plot([0, 1], [0, 1])
+        png = figure_to_png(fig, dpi=50, tight=tight)
+        return struct.unpack(">II", png[16:24])  # the IHDR chunk: width, height
+
+    assert size(tight=False) == (200, 150)  # the whole figure, figsize * dpi
+    width, height = size(tight=True)
+    assert width < 200 and height < 150  # the empty margins cropped
+    fig = plt.figure()
+    with pytest.raises(ValueError, match="tight must be True or False"):
+        figure_to_png(fig, tight="no")
+    plt.close(fig)
 
 
 def _shown_png(picture: str) -> bytes:

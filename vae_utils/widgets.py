@@ -26,15 +26,22 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 
-def figure_to_png(fig: Figure, dpi: float = 80) -> bytes:
-    """Render ``fig`` to PNG bytes and close it (so the notebook does not also display it)."""
+def figure_to_png(fig: Figure, dpi: float = 80, *, tight: bool = True) -> bytes:
+    """Render ``fig`` to PNG bytes and close it (so the notebook does not also display it).
+
+    ``tight`` crops the figure to what it draws, which costs a second drawing pass; a figure
+    laid out with fixed margins (``fig.subplots_adjust``) can pass ``tight=False``: the picture
+    is then the whole figure, ``figsize * dpi`` pixels.
+    """
     if not isinstance(fig, Figure):
         raise ValueError(
             f"fig must be a matplotlib Figure, got {type(fig).__name__}; make one with "
             "fig = plt.figure(), or pass ax.figure"
         )
+    if not isinstance(tight, bool):
+        raise ValueError(f"tight must be True or False, got {tight!r}")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
     plt.close(fig)
     return buffer.getvalue()
 
