@@ -192,12 +192,13 @@ def _logsumexp(x: torch.Tensor) -> torch.Tensor:
 
 
 class Prior(nn.Module):
-    """What every prior of the course offers a VAE (``model.prior``, :class:`vae_utils.BaseVAE`).
+    """What every prior of the course offers a VAE (``model.prior``,
+    :class:`vae_utils.models.BaseVAE`).
 
     ``log_prob(z, encode)`` and ``sample(num_samples, latent_dim, encode, generator, device)``;
     ``encode`` is the model's encoder (only the VampPrior uses it). ``closed_form_kl`` says
     whether the KL from a diagonal Gaussian posterior has a closed form (only for ``N(0, I)``);
-    otherwise :meth:`vae_utils.BaseVAE.kl_divergence` estimates it from the drawn ``z``.
+    otherwise :meth:`vae_utils.models.BaseVAE.kl_divergence` estimates it from the drawn ``z``.
     """
 
     closed_form_kl = False
