@@ -8,8 +8,9 @@ and the KL term ``model.kl_divergence`` (closed form for ``N(0, I)``, the one-dr
 ``log q(z | x) - log p(z)`` for a learned prior). ``kl_weight`` is the warm-up's weight
 (chapter 11), ``free_bits`` the floor on each latent dimension's KL
 (:func:`vae_utils.free_bits_kl`).
-With the defaults, ``C = 1/(2c)`` and the prior ``N(0, I)``, it is chapter 3's
-:func:`vae_utils.vae_objective`; with a Bernoulli decoder and ``C = 1`` it is the negative ELBO.
+With ``kl_weight = 1``, no free bits and the prior ``N(0, I)`` it is chapter 3's
+:func:`vae_utils.vae_objective` with the same ``C``, bit for bit; with a Bernoulli decoder and
+``C = 1`` it is the negative ELBO.
 """
 
 from __future__ import annotations

@@ -238,8 +238,12 @@ def train_vae_with_remedy(
     key["hidden_dims"] = list(hidden_dims)
 
     def record(losses: list[float]) -> dict[str, list[float]]:
-        curves = {"kl_weight": loss_fn.kl_weights, "rate": loss_fn.rates}
-        return {"loss": losses, **curves, "distortion": loss_fn.distortions}
+        return {
+            "loss": losses,
+            "kl_weight": loss_fn.kl_weights,
+            "rate": loss_fn.rates,
+            "distortion": loss_fn.distortions,
+        }
 
     def build() -> VAE:  # called once x is checked
         return VAE(x.shape[1], hidden_dims, latent_dim)
@@ -336,8 +340,11 @@ def train_vqvae(
     key["reinit_every"] = reinit_every
 
     def record(losses: list[float]) -> dict[str, list[float]]:
-        restarts = [float(loss_fn.restarts)]
-        return {"loss": losses, "perplexity": loss_fn.perplexities, "restarts": restarts}
+        return {
+            "loss": losses,
+            "perplexity": loss_fn.perplexities,
+            "restarts": [float(loss_fn.restarts)],
+        }
 
     build = partial(VQVAE, num_codes, code_dim)
     return train_or_load(build, x, loss_fn, key, config, directory=directory, record=record)
