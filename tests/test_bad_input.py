@@ -763,7 +763,20 @@ SEEDS = [
     ),
 ]
 
-CONV_CASES = probe(
+CONV_STACKS = [
+    case
+    for name in ("downsampling", "upsampling")
+    for case in probe(
+        name,
+        refuses("channels-one", lambda n=name: getattr(vu.conv, n)((16,)), "channels", "(16, 32)"),
+        refuses(
+            "channels-zero", lambda n=name: getattr(vu.conv, n)((0, 4)), "channels", "(16, 32)"
+        ),
+        refuses("channels-str", lambda n=name: getattr(vu.conv, n)("ab"), "channels", "(16, 32)"),
+    )
+]
+
+CONV_CASES = CONV_STACKS + probe(
     "ConvVAE",
     refuses("latent_dim-zero", lambda: vu.ConvVAE(0), "latent_dim", "latent_dim=10"),
     refuses("latent_dim-str", lambda: vu.ConvVAE("10"), "latent_dim", "latent_dim=10"),

@@ -609,7 +609,7 @@ def test_load_shipped_tells_an_unlisted_file_from_a_changed_one(tmp_path):
         assert torch.equal(a, b)
 
     manifest.write_text(f"{'0' * 64}  {path.name}\n")
-    with pytest.raises(ValueError, match=r"do not match their SHA-256 .*corrupted or replaced"):
+    with pytest.raises(ValueError, match=r"checksum mismatch: SHA-256 .*corrupted or replaced"):
         load_shipped(VAE(10, (6,), 2), KEY, directory)
 
     manifest.write_text(f"{digest}  another.safetensors\n")

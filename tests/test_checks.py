@@ -1,5 +1,6 @@
 """The shared argument checks: what they accept, what they refuse, and that each names the fix."""
 
+import hashlib
 import math
 
 import pytest
@@ -18,6 +19,7 @@ from vae_utils.validation import (
     check_positive_number,
     check_reparameterize_arguments,
     check_same_shape,
+    check_sha256,
     check_vae_loss_arguments,
     is_int,
 )
@@ -90,6 +92,24 @@ def test_check_channels_refuses_what_is_not_two_positive_ints(channels):
         ValueError, match=r"channels must be two positive ints.*channels=\(16, 32\)"
     ):
         check_channels(channels)
+
+
+def test_check_sha256_compares_the_digest_of_the_bytes_and_names_the_fix():
+    digest = hashlib.sha256(b"weights").hexdigest()
+    check_sha256("weights.bin", b"weights", digest, "restore it")  # equal: nothing raised
+    check_sha256("weights.bin", b"weights", digest.upper(), "restore it")  # either case
+    other = hashlib.sha256(b"weights!").hexdigest()
+    with pytest.raises(ValueError) as caught:
+        check_sha256("weights.bin", b"weights!", digest, "restore it with git")
+    assert str(caught.value) == (
+        f"weights.bin: checksum mismatch: SHA-256 {other}, expected {digest}; restore it with git"
+    )
+
+    class Damaged(Exception):
+        pass
+
+    with pytest.raises(Damaged, match="checksum mismatch"):
+        check_sha256("data.gz", b"", digest, "download it again", error=Damaged)
 
 
 def test_check_generator_takes_none_or_a_generator():

@@ -9,7 +9,6 @@ images binarised once with a fixed seed).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from safetensors import safe_open
 from vae_utils.cache import load_weights, read_metadata
 from vae_utils.models import BaseVAE, mlp_encoder_decoder
 from vae_utils.priors import VampPrior
-from vae_utils.validation import check_floats, check_width
+from vae_utils.validation import check_floats, check_sha256, check_width
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 BERNOULLI_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
@@ -87,12 +86,12 @@ def _verified(path: str | Path, sha256: str | None) -> Path:
         raise FileNotFoundError(
             f"{path} is missing; reinstall vae_utils, or run scripts/train_bernoulli_vae.py"
         )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if sha256 is not None and digest != sha256:
-        raise ValueError(
-            f"{path} has SHA-256 {digest}, expected {sha256}: the file is corrupted or was "
-            "retrained; restore it with git, or pass sha256=None for weights you trained"
+    if sha256 is not None:
+        fix = (
+            "the file is corrupted or was retrained; restore it with git, or pass sha256=None "
+            "for weights you trained"
         )
+        check_sha256(str(path), path.read_bytes(), sha256, fix)
     return path
 
 

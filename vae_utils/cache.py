@@ -30,6 +30,8 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
+from vae_utils.validation import check_sha256
+
 # A training run's record: the loss of each epoch, or named curves (e.g. per-step rates).
 History = list[float] | dict[str, list[float]]
 
@@ -550,12 +552,11 @@ def load_shipped(
             "there (added by hand, or the list is out of date); delete the file, or regenerate "
             "the weights and their list with scripts/train_course_models.py"
         )
-    if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
-        raise ValueError(
-            f"the shipped weights {path} do not match their SHA-256 in {manifest} (a corrupted "
-            "or replaced file); restore the file with `git checkout`, or regenerate them with "
-            "scripts/train_course_models.py"
-        )
+    fix = (
+        f"a corrupted or replaced file (its SHA-256 is listed in {manifest}); restore the file "
+        "with `git checkout`, or regenerate the weights with scripts/train_course_models.py"
+    )
+    check_sha256(f"the shipped weights {path}", path.read_bytes(), expected, fix)
     # verified by SHA256SUMS, which the script writes; the files themselves carry no digest
     return _load_entry(model, path, full_key, require_digest=False)
 

@@ -18,6 +18,7 @@ from vae_utils.validation import check_channels, check_int, check_width
 def downsampling(channels: tuple[int, int]) -> list[nn.Module]:
     """Flat images ``(batch, 784)`` -> ``(batch, second, 7, 7)``: two convolutions of stride 2,
     each halving the image, with ``channels = (first, second)`` filters."""
+    check_channels(channels)  # two positive ints
     first, second = channels
     return [
         nn.Unflatten(1, (1, 28, 28)),  # (batch, 784) -> (batch, 1, 28, 28)
@@ -31,6 +32,7 @@ def downsampling(channels: tuple[int, int]) -> list[nn.Module]:
 def upsampling(channels: tuple[int, int]) -> list[nn.Module]:
     """``(batch, second, 7, 7)`` -> flat images ``(batch, 784)`` in [0, 1]: the mirror image of
     :func:`downsampling`, two transposed convolutions that each double the image."""
+    check_channels(channels)
     first, second = channels
     return [
         nn.ConvTranspose2d(second, first, kernel_size=4, stride=2, padding=1),  # 7 -> 14

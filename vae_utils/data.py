@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import http.client
 import os
 import tempfile
@@ -34,7 +33,7 @@ from tqdm import tqdm
 
 from vae_utils._progress import show_progress
 from vae_utils.cache import STALE_TEMPORARY_AGE_S, cache_root, remove_stale_temporaries
-from vae_utils.validation import is_int
+from vae_utils.validation import check_sha256, is_int
 
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
@@ -170,12 +169,8 @@ def _read_idx(path: Path, sha256: str | None, source: str) -> np.ndarray:
             f"but the file holds {len(raw) - header_bytes}"
         )
     if sha256 is not None:
-        actual = hashlib.sha256(raw).hexdigest()
-        if actual != sha256.lower():
-            raise CorruptFileError(
-                f"{source}: checksum mismatch: SHA-256 of the decompressed bytes is {actual}, "
-                f"expected {sha256}"
-            )
+        fix = "its decompressed bytes are not those of the Fashion-MNIST file"
+        check_sha256(source, raw, sha256, fix, error=CorruptFileError)
     # frombuffer on bytes gives a read-only view: no copy, and a cached array cannot be changed
     return np.frombuffer(raw, np.uint8, offset=header_bytes).reshape(shape)
 

@@ -40,12 +40,12 @@ from vae_utils.remedies import KLWarmup
 from vae_utils.seeds import generator, set_seed, shifted_seed
 from vae_utils.train import LossFn, TrainConfig, fit, fit_together
 from vae_utils.validation import (
+    check_channels,
     check_columns,
     check_int,
     check_labels,
     check_matrix,
     check_positive_number,
-    is_int,
 )
 from vae_utils.vq import VQVAE, VQVAELoss
 
@@ -454,10 +454,7 @@ def train_conv_vae(
     """A :class:`ConvVAE` trained with loss weight ``C`` on ``x: (n, 784)``, or loaded."""
     check_positive_number("C", C, "try C=1.0")
     check_columns("x", x, 784, "pass flat 28x28 images, x.view(len(x), -1)")
-    if len(channels) != 2 or not all(is_int(c) and c > 0 for c in channels):
-        raise ValueError(
-            f"channels must be two positive ints, got {channels!r}; try channels=(16, 32)"
-        )
+    check_channels(channels)
     return train_or_load(
         lambda: ConvVAE(latent_dim, channels),
         x,

@@ -13,7 +13,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from tqdm import tqdm
 
 from vae_utils._progress import show_progress
-from vae_utils.seeds import generator, set_seed, shifted_seed
+from vae_utils.seeds import generator, set_seed
 from vae_utils.validation import (
     check_finite,
     check_finite_number,
@@ -272,7 +272,7 @@ def fit_together(
     check_fit_arguments(models[0], x, loss_fn, config)  # once, as fit does
     batched_kwargs = _batched_loss_kwargs(loss_kwargs, len(models), x.dtype, device)
 
-    torch.manual_seed(shifted_seed(config.seed))  # as in fit: the noise drawn inside loss_fn
+    set_seed(config.seed)  # fit's setup: the noise drawn inside loss_fn, and the order of x
     shuffle = generator(config.seed)
     for model in models:
         model.to(device).train()

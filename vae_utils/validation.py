@@ -9,6 +9,7 @@ the functions that summarise the data, once.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 
@@ -24,6 +25,17 @@ def is_int(value: object) -> bool:
 def shape_or_type(value: object) -> object:
     """What a message shows of ``value``: a tensor's shape, else the name of its type."""
     return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
+def check_sha256(
+    what: str, data: bytes, expected: str, fix: str, error: type[Exception] = ValueError
+) -> None:
+    """Raise ``error`` unless the SHA-256 of ``data`` is ``expected`` (hex, either case); the
+    message names ``what`` was checked, both digests and ``fix``. The one check of every file
+    the course verifies: the data set, the shipped weights, the Bernoulli models' weights."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected.lower():
+        raise error(f"{what}: checksum mismatch: SHA-256 {actual}, expected {expected}; {fix}")
 
 
 # --- numbers -------------------------------------------------------------------------------
