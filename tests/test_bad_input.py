@@ -1774,12 +1774,6 @@ LEARNED_PRIOR = [
     *probe(
         "elbo_surgery",
         refuses(
-            "chunk_size-zero",
-            lambda: vu.learned_prior.elbo_surgery(VAE, X, chunk_size=0),
-            "chunk_size",
-            "chunk_size=1000",
-        ),
-        refuses(
             "x-wrong-width", lambda: vu.learned_prior.elbo_surgery(VAE, images(3, 10)), "x", "784"
         ),
         refuses("x-empty", lambda: vu.learned_prior.elbo_surgery(VAE, X[:0]), "x", "x_test"),

@@ -30,6 +30,25 @@ def test_mixture_log_prob_matches_torch_distributions():
     assert torch.allclose(uniform, expected, atol=1e-4)
 
 
+def test_many_z_against_many_components_are_evaluated_in_blocks_with_the_same_result():
+    # 5 x 250 z against 1,000 components: 1.25 million values, past one block (2**20), so the
+    # z go in blocks of 1,048 rows; every row must be what it is evaluated alone
+    gen = torch.Generator().manual_seed(0)
+    means, log_vars = 3 * torch.randn(1000, 2, generator=gen), torch.randn(1000, 2, generator=gen)
+    log_weights = torch.randn(1000, generator=gen).log_softmax(0)
+    z = 3 * torch.randn(5, 250, 2, generator=gen)
+    for weights in (None, log_weights):
+        got = vu.priors.gaussian_mixture_log_prob(z, means, log_vars, weights)
+        rows = [vu.priors.gaussian_mixture_log_prob(row, means, log_vars, weights) for row in z]
+        assert got.shape == (5, 250) and torch.equal(got, torch.stack(rows))
+        expected = _torch_mixture(
+            means, log_vars, torch.zeros(1000) if weights is None else weights
+        )
+        assert torch.allclose(got, expected.log_prob(z), atol=1e-4)
+    with pytest.raises(ValueError, match="log-probabilities"):  # checked in the blocked path too
+        vu.priors.gaussian_mixture_log_prob(z, means, log_vars, log_weights + 1)
+
+
 def test_mixture_log_prob_is_exact_for_narrow_components():
     # posterior standard deviations of 0.08: the expanded squares cancel; float64 keeps them exact
     gen = torch.Generator().manual_seed(1)
@@ -209,10 +228,19 @@ def test_the_evaluation_logsumexp_equals_torchs_bit_for_bit():
     from vae_utils.priors import _logsumexp
 
     generator = torch.Generator().manual_seed(0)
-    for scale in (1.0, 700.0, 1e7):
-        x = -torch.rand(50, 300, dtype=torch.float64, generator=generator) * scale
+    # shifted terms from 0 to -1e7, and bands where exp is subnormal (float64: -708 to -745;
+    # float32: -87 to -104) or underflows to 0
+    for dtype, low, scale in [
+        (torch.float64, 0.0, 1.0),
+        (torch.float64, 0.0, 700.0),
+        (torch.float64, 0.0, 1e7),
+        (torch.float64, 700.0, 60.0),
+        (torch.float32, 0.0, 100.0),
+        (torch.float32, 80.0, 40.0),
+    ]:
+        x = -low - torch.rand(50, 300, dtype=dtype, generator=generator) * scale
         x[:, 0] = 0.5  # a term near the largest, as a mixture's nearest component
-        assert torch.equal(_logsumexp(x), torch.logsumexp(x, dim=-1))
+        assert torch.equal(_logsumexp(x), torch.logsumexp(x, dim=-1)), (dtype, low, scale)
     x = torch.randn(4, 3, 5, generator=generator)
     x[0, 0], x[1, 1, 2], x[2, 2, 1] = -math.inf, math.inf, math.nan
     expected = torch.logsumexp(x, dim=-1)

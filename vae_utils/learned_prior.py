@@ -24,7 +24,6 @@ from vae_utils.priors import (
 from vae_utils.validation import (
     check_columns,
     check_finite,
-    check_int,
 )
 
 PriorName = Literal["standard", "mixture", "vamp"]
@@ -34,7 +33,6 @@ def elbo_surgery(
     model: BaseVAE,
     x: torch.Tensor,
     generator: torch.Generator | None = None,
-    chunk_size: int = 1000,
 ) -> dict[str, float]:
     """Split the rate of ``model`` on ``x`` into mutual information and marginal KL.
 
@@ -45,25 +43,18 @@ def elbo_surgery(
         model: a VAE of the course, with any prior.
         x: ``(N, input_dim)``, e.g. the 10,000 test images.
         generator: draws the codes; the global generator by default.
-        chunk_size: codes evaluated against all ``N`` posteriors at a time (memory).
 
     Returns:
         ``{"rate", "mutual_information", "marginal_kl"}`` in nats per image; the first is the sum
         of the other two, the mutual information is at most ``log N``. The rate is the average of
         one-draw estimates of the KL per image, the same draws for all three.
     """
-    check_int("chunk_size", chunk_size, "try chunk_size=1000")
     check_columns("x", x, model.input_dim, "pass images, e.g. x_test of load_fashion_mnist")
     check_finite("x", x)  # one NaN code would spoil every image's aggregate posterior
     with torch.no_grad():
         mu, log_var = model.encode(x)
         z = reparameterize(mu, log_var, generator)  # (N, latent_dim)
-        log_q_aggregate = torch.cat(
-            [
-                gaussian_mixture_log_prob(z[start : start + chunk_size], mu, log_var)
-                for start in range(0, len(z), chunk_size)
-            ]
-        ).double()
+        log_q_aggregate = gaussian_mixture_log_prob(z, mu, log_var).double()  # (N,)
         log_prior = model.log_prior(z).double()
         log_q_own = diagonal_gaussian_log_prob(z, mu, log_var).double()
     rate = (log_q_own - log_prior).mean().item()
