@@ -9,6 +9,7 @@ from torch import nn
 
 from vae_utils._progress import show_progress
 from vae_utils.validation import (
+    broadcastable,
     check_channels,
     check_generator,
     check_hidden_dims,
@@ -92,6 +93,21 @@ def test_check_channels_refuses_what_is_not_two_positive_ints(channels):
         ValueError, match=r"channels must be two positive ints.*channels=\(16, 32\)"
     ):
         check_channels(channels)
+
+
+def test_broadcastable_agrees_with_torch_on_every_pair_of_small_shapes():
+    sizes = [0, 1, 2, 3]
+    shapes = [()] + [(a,) for a in sizes] + [(a, b) for a in sizes for b in sizes]
+    shapes += [(2, 1, 3), (1, 3, 1), (4, 2, 3)]
+    for first in shapes:
+        for second in shapes:
+            try:
+                torch.broadcast_shapes(first, second)
+                expected = True
+            except RuntimeError:
+                expected = False
+            assert broadcastable(first, second) == expected, (first, second)
+    assert broadcastable((5, 1, 784), (3, 784), (1, 784)) and not broadcastable((2,), (3,), (1,))
 
 
 def test_check_sha256_compares_the_digest_of_the_bytes_and_names_the_fix():

@@ -21,7 +21,7 @@ from safetensors import safe_open
 from vae_utils.cache import load_weights, read_metadata
 from vae_utils.models import BaseVAE, mlp_encoder_decoder
 from vae_utils.priors import VampPrior
-from vae_utils.validation import check_floats, check_sha256, check_width
+from vae_utils.validation import broadcastable, check_floats, check_sha256, check_width
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
 BERNOULLI_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
@@ -185,13 +185,11 @@ def bernoulli_log_likelihood(x: torch.Tensor, logits: torch.Tensor) -> torch.Ten
         -1.3863
     """
     check_width("x", x, logits.shape[-1], "x and logits must describe the same pixels")
-    try:
-        torch.broadcast_shapes(x.shape, logits.shape)
-    except RuntimeError:
+    if not broadcastable(x.shape, logits.shape):
         raise ValueError(
             f"x {tuple(x.shape)} must broadcast to logits {tuple(logits.shape)}; pass the images "
             "whose codes were decoded"
-        ) from None
+        )
     if x.numel():
         low, high = torch.aminmax(x)
         if low < 0 or high > 1:  # a pixel is on or off

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae_utils.validation import (
+    broadcastable,
     check_floats,
     check_matrix,
     check_positive_number,
@@ -158,12 +159,8 @@ def _check_broadcast(x: object, x_hat: object) -> None:
     """Raise ``ValueError`` unless ``x`` and ``x_hat`` are tensors of one number of features
     whose shapes broadcast together."""
     if isinstance(x, torch.Tensor) and isinstance(x_hat, torch.Tensor) and x.ndim and x_hat.ndim:
-        try:
-            torch.broadcast_shapes(x.shape, x_hat.shape)
-            if x.shape[-1] == x_hat.shape[-1]:
-                return
-        except RuntimeError:
-            pass
+        if broadcastable(x.shape, x_hat.shape) and x.shape[-1] == x_hat.shape[-1]:
+            return
     raise ValueError(
         f"x and x_hat must be tensors (..., features) of one number of features whose shapes "
         f"broadcast together, got {shape_or_type(x)} and {shape_or_type(x_hat)}; "

@@ -22,6 +22,16 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def broadcastable(*shapes: Sequence[int]) -> bool:
+    """Whether tensors of these shapes broadcast together: aligned from the last dimension, each
+    pair of sizes equal or one of them 1. (``torch.broadcast_shapes`` says the same, but its first
+    call imports SymPy, a second or more in a fresh kernel.)"""
+    for sizes in zip(*(reversed(shape) for shape in shapes), strict=False):
+        if len({size for size in sizes if size != 1}) > 1:
+            return False
+    return True
+
+
 def shape_or_type(value: object) -> object:
     """What a message shows of ``value``: a tensor's shape, else the name of its type."""
     return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
