@@ -10,27 +10,27 @@ images binarised once with a fixed seed).
 from __future__ import annotations
 
 import json
+import lzma
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
 
-from vae_utils.cache import load_weights, read_metadata
+from vae_utils.cache import SHIPPED_SUFFIX, load_weights, read_metadata
 from vae_utils.models import BaseVAE, mlp_encoder_decoder
 from vae_utils.priors import VampPrior
 from vae_utils.validation import broadcastable, check_floats, check_sha256, check_width
 
 # Trained by scripts/train_bernoulli_vae.py; the checksum catches a corrupted or swapped file.
-BERNOULLI_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors"
-SHIPPED_SHA256 = "10345af853d8def58f64c94e75c6e1008777ef076ec5b8a4347a25b54bb498bd"
+BERNOULLI_WEIGHTS = Path(__file__).parent / "weights" / "bernoulli_vae.safetensors.xz"
+SHIPPED_SHA256 = "b07349aa3e20d791c7c98dc01c680e2cb8480c4775e7f72afbf9198a096a5525"
 # Its test log-likelihood, written by scripts/evaluate_bernoulli_vae.py.
 BERNOULLI_RESULT = BERNOULLI_WEIGHTS.with_name("bernoulli_vae_test_ll.json")
 # The same model with a VampPrior: scripts/train_bernoulli_vae.py --prior vamp.
-VAMPPRIOR_WEIGHTS = BERNOULLI_WEIGHTS.with_name("vampprior_vae.safetensors")
-VAMPPRIOR_SHA256 = "8b39ca8b08214be22b1e9161d5f955dd3f1c942d8a925479c28190020f27aedb"
+VAMPPRIOR_WEIGHTS = BERNOULLI_WEIGHTS.with_name("vampprior_vae.safetensors.xz")
+VAMPPRIOR_SHA256 = "4ecaa911f4286ad8548e5969f7c728112fb8f4189504f02b9f20b3aa6f1e1341"
 VAMPPRIOR_RESULT = BERNOULLI_WEIGHTS.with_name("vampprior_vae_test_ll.json")
 
 
@@ -95,6 +95,16 @@ def _verified(path: str | Path, sha256: str | None) -> Path:
     return path
 
 
+def _tensor_shape(path: Path, name: str) -> tuple[int, ...]:
+    """The shape of the tensor ``name`` in the safetensors file ``path`` (xz-compressed if its name
+    ends in ``.xz``, as the shipped files are), read from the file's header."""
+    data = path.read_bytes()
+    if path.suffix == SHIPPED_SUFFIX:
+        data = lzma.decompress(data)
+    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
+    return tuple(header[name]["shape"])
+
+
 def load_shipped_bernoulli_vae(
     path: str | Path = BERNOULLI_WEIGHTS, sha256: str | None = SHIPPED_SHA256
 ) -> BernoulliVAE:
@@ -127,8 +137,7 @@ def load_vampprior_vae(
         the number of pseudo-inputs that the file holds, in eval mode.
     """
     path = _verified(path, sha256)
-    with safe_open(str(path), framework="pt") as weights:
-        num_pseudo_inputs, input_dim = weights.get_slice("prior.pseudo_inputs").get_shape()
+    num_pseudo_inputs, input_dim = _tensor_shape(path, "prior.pseudo_inputs")
     model = BernoulliVAE()
     model.prior = VampPrior(torch.zeros(num_pseudo_inputs, input_dim))
     load_weights(model, path)
