@@ -23,6 +23,8 @@ DEMOS = {
     "06_pitfalls": ["optimizer = torch.optim.Adam([mu, log_var], lr=0.1)"],
     # the same network on shuffled pixels: the experiment is the training
     "09_convolutional_vae": ["vu.fit(shuffled_mlp, x_train[:10_000, permutation], loss, config)"],
+    # the best Gaussian posterior of each image, found by gradient ascent: the amortisation gap
+    "15_hierarchical_vae": ["optimizer = torch.optim.Adam([mu_star, log_var_star], lr=1e-2)"],
 }
 # A demo that takes more optimiser steps than this has become a run to ship. Steps, not seconds:
 # a count is the same on every machine, where a busy neighbour can slow a step fifty-fold. (The

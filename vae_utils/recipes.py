@@ -26,6 +26,7 @@ from vae_utils.cache import code_fingerprint, load_known, load_or_train, save_tr
 from vae_utils.classifier import Classifier, classifier_objective
 from vae_utils.conditional import ConditionalVAE, conditional_vae_objective
 from vae_utils.conv import ConvVAE
+from vae_utils.hierarchical import TwoLevelVAE, two_level_objective
 from vae_utils.learned_prior import PriorName
 from vae_utils.losses import (
     autoencoder_objective,
@@ -460,6 +461,32 @@ def train_conv_vae(
         x,
         partial(vae_objective, C=C),
         {"C": C, "latent_dim": latent_dim, "channels": list(channels)},
+        config,
+        directory=directory,
+    )
+
+
+def train_two_level_vae(
+    x: torch.Tensor,
+    C: float,
+    *,
+    latent_dims: tuple[int, int] = (8, 2),
+    hidden_dim: int = 256,
+    side_dim: int = 64,
+    config: TrainConfig | None = None,
+    directory: str | Path | None = None,
+) -> tuple[TwoLevelVAE, list[float]]:
+    """A :class:`vae_utils.hierarchical.TwoLevelVAE` with codes ``latent_dims = (z1_dim,
+    z2_dim)``, trained with loss weight ``C`` on ``x: (n, input_dim)`` (or loaded), and its loss
+    per epoch."""
+    check_positive_number("C", C, "try C=10.0")
+    key = {"C": C, "latent_dims": list(latent_dims), "hidden_dim": hidden_dim}
+    key["side_dim"] = side_dim
+    return train_or_load(
+        lambda: TwoLevelVAE(x.shape[1], hidden_dim, tuple(latent_dims), side_dim),
+        x,
+        partial(two_level_objective, C=C),
+        key,
         config,
         directory=directory,
     )
