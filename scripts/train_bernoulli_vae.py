@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import lzma
 import math
 import time
 from pathlib import Path
@@ -47,7 +46,6 @@ from vae_utils.bernoulli import (
     VAMPPRIOR_WEIGHTS,
     BernoulliVAE,
 )
-from vae_utils.cache import SHIPPED_SUFFIX
 from vae_utils.objective import elbo_objective
 from vae_utils.train import adam
 
@@ -128,12 +126,8 @@ def main() -> None:
     minutes = (time.perf_counter() - start) / 60
     metadata = {"settings": settings, "history": history, "minutes": minutes, "dtype": "float16"}
     # half precision: half the repository's MB; xz: 9 % less for this model, 27 % for the
-    # VampPrior's pseudo-inputs (xz stores no time stamp: the same weights give the same bytes)
-    weights = args.output.with_suffix("") if args.output.suffix == SHIPPED_SUFFIX else args.output
-    vu.cache.save_weights(model, weights, metadata, dtype=torch.float16)
-    if weights != args.output:
-        args.output.write_bytes(lzma.compress(weights.read_bytes(), preset=9 | lzma.PRESET_EXTREME))
-        weights.unlink()
+    # VampPrior's pseudo-inputs
+    vu.cache.save_shipped_weights(model, args.output, metadata)
     digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
     print(f"trained in {minutes:.1f} min; last epoch's loss {history[-1]:.2f} nats")
     print(f"wrote {args.output} ({args.output.stat().st_size / 1e6:.2f} MB), sha256 {digest}")

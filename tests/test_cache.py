@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, load_file, save_file
 
 import vae_utils
 from vae_utils import VAE, Autoencoder, ConvVAE, vae_objective
@@ -632,3 +632,22 @@ def test_every_kind_of_history_comes_back_from_the_cache(tmp_path, history):
     save_trained(VAE(10, (6,), 2), KEY, history, tmp_path)
     expected = dict(history) if isinstance(history, dict) else list(history)
     assert vae_utils.cache.load_cached(VAE(10, (6,), 2), KEY, tmp_path) == expected
+
+
+def test_save_shipped_weights_writes_half_precision_compressed_when_asked(tmp_path):
+    torch.manual_seed(0)
+    model = VAE(20, (8,), 2)
+    for name in ("plain.safetensors", "packed.safetensors.xz"):
+        cache_module.save_shipped_weights(model, tmp_path / name, {"note": name})
+        loaded = VAE(20, (8,), 2)
+        assert cache_module.load_weights(loaded, tmp_path / name) == {"note": name}
+        for a, b in zip(model.parameters(), loaded.parameters(), strict=True):
+            assert torch.equal(a.half().float(), b)  # stored in half precision
+    # the .xz file is the plain one's format, compressed: the same tensors once decompressed
+    packed = load(lzma.decompress((tmp_path / "packed.safetensors.xz").read_bytes()))
+    plain = load_file(tmp_path / "plain.safetensors")
+    assert packed.keys() == plain.keys() and all(torch.equal(packed[k], plain[k]) for k in plain)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "packed.safetensors.xz",
+        "plain.safetensors",
+    ]  # no uncompressed copy left behind

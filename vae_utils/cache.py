@@ -317,6 +317,23 @@ def save_weights(
     _write_file_atomically(path, save_safetensors(tensors, metadata=header))
 
 
+def save_shipped_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, Any]) -> None:
+    """:func:`save_weights` in half precision, xz-compressed when ``path`` ends in ``.xz`` (as the
+    files the package ships are: xz stores no time stamp, so the same weights give the same
+    bytes). :func:`load_weights` and :func:`read_metadata` read either form."""
+    path = Path(path)
+    if path.suffix != SHIPPED_SUFFIX:
+        save_weights(model, path, metadata, dtype=torch.float16)
+        return
+    plain = path.with_suffix("")
+    save_weights(model, plain, metadata, dtype=torch.float16)
+    try:
+        data = lzma.compress(plain.read_bytes(), preset=9 | lzma.PRESET_EXTREME)
+        _write_file_atomically(path, data)
+    finally:
+        plain.unlink()
+
+
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The metadata that :func:`save_weights` stored with the weights in ``path`` (a safetensors
     file, or a shipped one, xz-compressed).

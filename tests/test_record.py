@@ -1,0 +1,94 @@
+"""The likelihood record's models and its resumable training script (issue 32)."""
+
+import json
+import math
+import runpy
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from vae_utils.cache import load_weights, read_metadata
+from vae_utils.record import GatedBernoulliVAE, GatedDense, GatedEncoder, normalise_gradients
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_record.py"
+
+
+def test_a_gated_layer_is_a_linear_map_gated_by_a_sigmoid():
+    torch.manual_seed(0)
+    layer = GatedDense(784, 300)
+    x = torch.randn(5, 784)
+    expected = (x @ layer.linear.weight.T + layer.linear.bias) * torch.sigmoid(
+        x @ layer.gate.weight.T + layer.gate.bias
+    )
+    torch.testing.assert_close(layer(x), expected)
+    # He initialisation: weights of standard deviation sqrt(2 / fan_in)
+    for weight in (layer.linear.weight, layer.gate.weight):
+        assert abs(weight.std().item() / math.sqrt(2 / 784) - 1) < 0.02
+
+
+def test_the_encoders_log_variances_are_clipped_to_minus_six_and_two():
+    encoder = GatedEncoder(20, 8, 4)
+    x = torch.randn(3, 20)
+    with torch.no_grad():
+        encoder.log_var[0].weight.zero_()
+        encoder.log_var[0].bias.copy_(torch.tensor([100.0, -100.0, 1.0, -5.0]))
+    log_var = encoder(x).chunk(2, dim=-1)[1]
+    assert torch.equal(log_var, torch.tensor([2.0, -6.0, 1.0, -5.0]).expand(3, 4))
+
+
+def test_the_model_is_a_bernoulli_vae_with_gated_networks():
+    model = GatedBernoulliVAE()
+    x = torch.bernoulli(torch.full((4, 784), 0.3))
+    mu, log_var = model.encode(x)
+    assert mu.shape == log_var.shape == (4, 40)
+    z = torch.randn(2, 4, 40)
+    assert model.log_likelihood(x, z).shape == (2, 4)
+    assert sum(isinstance(m, GatedDense) for m in model.modules()) == 4
+
+
+def test_normalised_gradients_have_unit_length():
+    model = GatedDense(6, 3)
+    model(torch.randn(10, 6)).pow(2).sum().backward()
+    normalise_gradients(model.parameters())
+    for parameter in model.parameters():
+        assert abs(parameter.grad.norm().item() - 1) < 1e-5
+
+
+def _train(checkpoint: Path, *extra: str) -> None:
+    cheap = ["--limit", "200", "--batch-size", "50", "--pseudo-inputs", "4"]
+    runpy.run_path(str(SCRIPT))["main"](
+        ["--checkpoint", str(checkpoint), *cheap, "--warmup-epochs", "2", *extra]
+    )
+
+
+def test_a_run_resumed_from_its_checkpoint_ends_as_one_that_never_stopped(tmp_path):
+    _train(tmp_path / "straight", "--epochs", "3")
+    _train(tmp_path / "resumed", "--epochs", "1")  # a first sitting of one epoch
+    _train(tmp_path / "resumed", "--epochs", "3")  # continues at epoch 2
+    runs = ("straight", "resumed")
+    straight = load_file(tmp_path / "straight" / "state.safetensors")
+    resumed = load_file(tmp_path / "resumed" / "state.safetensors")
+    assert straight.keys() == resumed.keys()
+    for name in straight:
+        assert torch.equal(straight[name], resumed[name]), name
+    records = [json.loads((tmp_path / run / "state.json").read_text()) for run in runs]
+    for key in ("epoch", "train_loss", "validation_elbo", "best_epoch"):
+        assert records[0][key] == records[1][key], key
+    assert records[0]["epoch"] == 3
+    # the best weights went to the output, in half precision, and load into the model
+    output = tmp_path / "resumed" / "best.safetensors.xz"
+    model = GatedBernoulliVAE()
+    model.prior = runpy.run_path(str(SCRIPT))["vu"].priors.VampPrior(torch.zeros(4, 784))
+    load_weights(model, output)
+    assert read_metadata(output)["record"]["best_epoch"] == records[1]["best_epoch"]
+
+
+def test_a_checkpoint_of_other_settings_is_refused(tmp_path):
+    _train(tmp_path / "run", "--epochs", "1")
+    try:
+        _train(tmp_path / "run", "--epochs", "2", "--lr", "1e-3")
+    except SystemExit as error:
+        assert "other settings" in str(error)
+    else:
+        raise AssertionError("a checkpoint of another learning rate was resumed")
