@@ -8,6 +8,13 @@ The protocol of Burda et al. (2015), as in the density-estimation tables (e.g. N
 L_k with k = 5000 draws from q(z | x). Writes the result next to the weights
 (``vae_utils/weights/bernoulli_vae_test_ll.json``, or ``vampprior_vae_test_ll.json``); the
 log-likelihood chapter quotes it.
+
+    python scripts/evaluate_bernoulli_vae.py --record runs/vamp/best.safetensors.xz --seed 777
+
+evaluates a model of ``scripts/train_record.py`` instead, on the test images binarised as the
+published protocol does (seed 777), and keeps every image's L_k and ELBO next to the result
+(``*.per_image.safetensors``), so that two models' difference can be given a paired standard
+error.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import time
 from pathlib import Path
 
 import torch
+from safetensors.torch import save_file
 from tqdm import tqdm
 
 import vae_utils as vu
@@ -29,9 +37,10 @@ from vae_utils.bernoulli import (
     load_shipped_bernoulli_vae,
     load_vampprior_vae,
 )
+from vae_utils.record import load_record_vae
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--num-samples", type=int, default=5000, help="k")
     parser.add_argument("--batch-size", type=int, default=50, help="test images at a time")
@@ -41,16 +50,23 @@ def main() -> None:
     parser.add_argument(
         "--weights", type=Path, help="a new model's weights (not checksummed); default: shipped"
     )
-    args = parser.parse_args()
+    parser.add_argument("--record", type=Path, help="a record model's weights (train_record.py)")
+    parser.add_argument("--limit", type=int, help="the first LIMIT test images (a quick check)")
+    args = parser.parse_args(argv)
 
     load = load_shipped_bernoulli_vae if args.prior == "standard" else load_vampprior_vae
-    if args.output is None:
-        args.output = BERNOULLI_RESULT if args.prior == "standard" else VAMPPRIOR_RESULT
-    if args.weights is None:
+    if args.record is not None:
+        model = load_record_vae(args.record)
+        args.prior = "vamp" if isinstance(model.prior, vu.priors.VampPrior) else "standard"
+        if args.output is None:
+            args.output = args.record.parent / "test_ll.json"
+    elif args.weights is None:
         model = load()  # checksum verified
     else:
         model = load(args.weights, sha256=None)
-    x, _ = vu.load_fashion_mnist("test")
+    if args.output is None:
+        args.output = BERNOULLI_RESULT if args.prior == "standard" else VAMPPRIOR_RESULT
+    x, _ = vu.load_fashion_mnist("test", limit=args.limit)
     x = binarize(x, torch.Generator().manual_seed(args.seed))
     torch.manual_seed(args.seed)
     start = time.perf_counter()
@@ -76,6 +92,9 @@ def main() -> None:
         "minutes": round((time.perf_counter() - start) / 60, 1),
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
+    if args.record is not None:  # every image's values, for paired differences between models
+        per_image = {"log_likelihood": log_likelihood, "elbo": elbo}
+        save_file(per_image, args.output.with_suffix(".per_image.safetensors"))
     print(json.dumps(result, indent=2))
 
 

@@ -8,10 +8,17 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from vae_utils.cache import load_weights, read_metadata
-from vae_utils.record import GatedBernoulliVAE, GatedDense, GatedEncoder, normalise_gradients
+from vae_utils.cache import read_metadata
+from vae_utils.record import (
+    GatedBernoulliVAE,
+    GatedDense,
+    GatedEncoder,
+    load_record_vae,
+    normalise_gradients,
+)
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_record.py"
+EVALUATE = SCRIPT.with_name("evaluate_bernoulli_vae.py")
 
 
 def test_a_gated_layer_is_a_linear_map_gated_by_a_sigmoid():
@@ -78,9 +85,7 @@ def test_a_run_resumed_from_its_checkpoint_ends_as_one_that_never_stopped(tmp_pa
     assert records[0]["epoch"] == 3
     # the best weights went to the output, in half precision, and load into the model
     output = tmp_path / "resumed" / "best.safetensors.xz"
-    model = GatedBernoulliVAE()
-    model.prior = runpy.run_path(str(SCRIPT))["vu"].priors.VampPrior(torch.zeros(4, 784))
-    load_weights(model, output)
+    assert load_record_vae(output).prior.pseudo_inputs.shape == (4, 784)
     assert read_metadata(output)["record"]["best_epoch"] == records[1]["best_epoch"]
 
 
@@ -92,3 +97,21 @@ def test_a_checkpoint_of_other_settings_is_refused(tmp_path):
         assert "other settings" in str(error)
     else:
         raise AssertionError("a checkpoint of another learning rate was resumed")
+
+
+def test_the_evaluation_keeps_every_images_bound_for_paired_differences(tmp_path):
+    _train(tmp_path / "run", "--epochs", "1")
+    weights = tmp_path / "run" / "best.safetensors.xz"
+    model = load_record_vae(weights)
+    assert model.prior.pseudo_inputs.shape == (4, 784) and not model.training
+    evaluate = runpy.run_path(str(EVALUATE))["main"]
+    result_path = tmp_path / "result.json"
+    arguments = ["--record", str(weights), "--seed", "777", "--limit", "20", "--num-samples", "5"]
+    evaluate([*arguments, "--output", str(result_path)])
+    result = json.loads(result_path.read_text())
+    per_image = load_file(result_path.with_suffix(".per_image.safetensors"))
+    assert result["prior"] == "vamp" and result["num_images"] == 20
+    assert result["binarization_seed"] == 777
+    assert per_image["log_likelihood"].shape == per_image["elbo"].shape == (20,)
+    mean = per_image["log_likelihood"].mean().item()
+    assert math.isclose(mean, result["log_likelihood_nats"], abs_tol=1e-3)

@@ -10,7 +10,6 @@ images binarised once with a fixed seed).
 from __future__ import annotations
 
 import json
-import lzma
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from vae_utils.cache import SHIPPED_SUFFIX, load_weights, read_metadata
+from vae_utils.cache import load_weights, read_metadata, tensor_shapes
 from vae_utils.models import BaseVAE, mlp_encoder_decoder
 from vae_utils.priors import VampPrior
 from vae_utils.validation import broadcastable, check_floats, check_sha256, check_width
@@ -95,16 +94,6 @@ def _verified(path: str | Path, sha256: str | None) -> Path:
     return path
 
 
-def _tensor_shape(path: Path, name: str) -> tuple[int, ...]:
-    """The shape of the tensor ``name`` in the safetensors file ``path`` (xz-compressed if its name
-    ends in ``.xz``, as the shipped files are), read from the file's header."""
-    data = path.read_bytes()
-    if path.suffix == SHIPPED_SUFFIX:
-        data = lzma.decompress(data)
-    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
-    return tuple(header[name]["shape"])
-
-
 def load_shipped_bernoulli_vae(
     path: str | Path = BERNOULLI_WEIGHTS, sha256: str | None = SHIPPED_SHA256
 ) -> BernoulliVAE:
@@ -137,7 +126,7 @@ def load_vampprior_vae(
         the number of pseudo-inputs that the file holds, in eval mode.
     """
     path = _verified(path, sha256)
-    num_pseudo_inputs, input_dim = _tensor_shape(path, "prior.pseudo_inputs")
+    num_pseudo_inputs, input_dim = tensor_shapes(path)["prior.pseudo_inputs"]
     model = BernoulliVAE()
     model.prior = VampPrior(torch.zeros(num_pseudo_inputs, input_dim))
     load_weights(model, path)

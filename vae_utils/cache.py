@@ -347,6 +347,16 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return _parse_metadata(header.get("json", "{}"), Path(path))
 
 
+def tensor_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor in the safetensors file ``path`` (xz-compressed if its name ends
+    in ``.xz``), read from its header: e.g. to build the model a file fits before loading it."""
+    data = Path(path).read_bytes()
+    if Path(path).suffix == SHIPPED_SUFFIX:
+        data = lzma.decompress(data)
+    header = json.loads(data[8 : 8 + int.from_bytes(data[:8], "little")])
+    return {name: tuple(entry["shape"]) for name, entry in header.items() if name != "__metadata__"}
+
+
 def _parse_metadata(text: str, path: Path) -> dict[str, Any]:
     try:
         metadata = json.loads(text)

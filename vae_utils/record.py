@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from vae_utils.bernoulli import BernoulliVAE
+from vae_utils.cache import load_weights, tensor_shapes
 from vae_utils.models import BaseVAE
+from vae_utils.priors import VampPrior
 from vae_utils.validation import check_int
 
 
@@ -92,3 +95,14 @@ def normalise_gradients(parameters: Iterable[nn.Parameter], eps: float = 1e-7) -
     for parameter in parameters:
         if parameter.grad is not None:
             parameter.grad.div_(parameter.grad.norm() + eps)
+
+
+def load_record_vae(path: str | Path) -> GatedBernoulliVAE:
+    """A record model trained by ``scripts/train_record.py``, from its weights ``path`` (with a
+    VampPrior of as many pseudo-inputs as the file holds, if it holds any), in eval mode."""
+    model = GatedBernoulliVAE()
+    shapes = tensor_shapes(path)
+    if "prior.pseudo_inputs" in shapes:
+        model.prior = VampPrior(torch.zeros(shapes["prior.pseudo_inputs"]))
+    load_weights(model, path)
+    return model.eval()
