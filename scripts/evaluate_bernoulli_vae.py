@@ -37,7 +37,7 @@ from vae_utils.bernoulli import (
     load_shipped_bernoulli_vae,
     load_vampprior_vae,
 )
-from vae_utils.record import load_record_vae
+from vae_utils.record import GatedTwoLevelVAE, importance_weighted_bound, load_record_vae
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,8 +75,15 @@ def main(argv: list[str] | None = None) -> None:
         range(0, len(x), args.batch_size), desc=f"L_{args.num_samples}", unit="batch"
     ):
         batch = x[begin : begin + args.batch_size]
-        log_likelihood.append(vu.importance_weighted_bound(model, batch, None, args.num_samples))
-        elbo.append(vu.elbo(model, batch, None, num_samples=100))
+        if isinstance(model, GatedTwoLevelVAE):
+            log_likelihood.append(importance_weighted_bound(model, batch, args.num_samples))
+            with torch.no_grad():
+                elbo.append(model.log_weights(batch, 100).mean(dim=0))
+        else:
+            log_likelihood.append(
+                vu.importance_weighted_bound(model, batch, None, args.num_samples)
+            )
+            elbo.append(vu.elbo(model, batch, None, num_samples=100))
     log_likelihood, elbo = torch.cat(log_likelihood).double(), torch.cat(elbo).double()
     mean = log_likelihood.mean().item()
     standard_error = log_likelihood.std().item() / math.sqrt(len(x))

@@ -1,13 +1,15 @@
-"""Train the likelihood record's VampPrior VAE by the published protocol, resumably (issue 32).
+"""Train the likelihood record's VampPrior VAEs by the published protocol, resumably (issue 32).
 
     python scripts/train_record.py --checkpoint runs/vamp     # hours; resumes where it stopped
     python scripts/train_record.py --checkpoint runs/vamp --minutes 170   # then stop cleanly
     python scripts/train_record.py --checkpoint /tmp/check --limit 500 --epochs 3 --pseudo-inputs 6
+    python scripts/train_record.py --checkpoint runs/hvae --levels 2   # the two-level model
 
 The protocol of Tomczak and Welling (2018)'s code, which the Exemplar VAE's (Norouzi et al. 2020)
 follows: the first 50,000 training images train, the last 10,000 validate; training images are
 binarised afresh at every step, validation images once (seed 777); gated 300-unit layers, 40
-latent dimensions, log-variances clipped to [-6, 2] (:class:`vae_utils.record.GatedBernoulliVAE`);
+latent dimensions, log-variances clipped to [-6, 2] (:class:`vae_utils.record.GatedBernoulliVAE`,
+or with ``--levels 2`` their two-level model, :class:`vae_utils.record.GatedTwoLevelVAE`);
 a VampPrior of 500 pseudo-inputs; Adam at 5e-4 on gradients normalised tensor by tensor, batches
 of 100; the KL weight warmed up linearly over 100 epochs; at most 2,000 epochs, stopped after 50
 without a better validation ELBO; the best validation checkpoint is the result. Where this run
@@ -40,7 +42,7 @@ from vae_utils.bernoulli import binarize
 from vae_utils.cache import save_shipped_weights
 from vae_utils.likelihood import elbo
 from vae_utils.objective import elbo_objective
-from vae_utils.record import GatedBernoulliVAE, normalise_gradients
+from vae_utils.record import GatedBernoulliVAE, GatedTwoLevelVAE, normalise_gradients
 
 TRAIN_IMAGES = 50_000  # the rest of the 60,000 validate
 VALIDATION_SEED = 777  # the validation images' one binarisation, as in the reference code
@@ -61,6 +63,7 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--pseudo-inputs", type=int, default=500, help="K of the VampPrior")
+    parser.add_argument("--levels", type=int, choices=(1, 2), default=1, help="stochastic layers")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, help="train on LIMIT images only (a quick check)")
     return parser
@@ -73,6 +76,24 @@ def split(limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
     train = x[: min(limit or TRAIN_IMAGES, TRAIN_IMAGES)]
     validation = binarize(x[TRAIN_IMAGES:], torch.Generator().manual_seed(VALIDATION_SEED))
     return train, validation
+
+
+def objective(
+    model: GatedBernoulliVAE | GatedTwoLevelVAE, x: torch.Tensor, kl_weight: float
+) -> torch.Tensor:
+    """The batch's loss: the negative ELBO with the KL terms weighed by ``kl_weight``."""
+    if isinstance(model, GatedTwoLevelVAE):
+        return model.objective(x, kl_weight)
+    return elbo_objective(model, x, kl_weight=kl_weight)
+
+
+def validation_elbo(
+    model: GatedBernoulliVAE | GatedTwoLevelVAE, x: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """The mean ELBO of ``x`` at one draw per image (the same draws at every epoch)."""
+    if isinstance(model, GatedTwoLevelVAE):
+        return model.log_weights(x, 1, generator).mean()
+    return elbo(model, x, None, generator=generator).mean()
 
 
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
@@ -110,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.manual_seed(args.seed)
     train, validation = split(args.limit)
-    model = GatedBernoulliVAE()
+    model = GatedBernoulliVAE() if args.levels == 1 else GatedTwoLevelVAE()
     # the pseudo-inputs start as K training images, drawn with the run's seed
     init = train[torch.randperm(len(train))[: args.pseudo_inputs]]
     model.prior = vu.priors.VampPrior(init)
@@ -156,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
         total = 0.0
         for batch in tqdm(order.split(args.batch_size), desc=f"epoch {epoch + 1}", leave=False):
             x = binarize(train[batch], data).to(device)
-            loss = elbo_objective(model, x, kl_weight=kl_weight)
+            loss = objective(model, x, kl_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             normalise_gradients(model.parameters())
@@ -165,7 +186,8 @@ def main(argv: list[str] | None = None) -> None:
         model.eval()
         # the same draws of z at every epoch, so that epochs are compared on equal terms
         fixed = torch.Generator(device=device).manual_seed(args.seed + 2)
-        score = elbo(model, validation, None, generator=fixed).mean().item()
+        with torch.no_grad():
+            score = validation_elbo(model, validation, fixed).item()
         record["train_loss"].append(total / len(train))
         record["validation_elbo"].append(score)
         if record["best_epoch"] < 0 or score > record["validation_elbo"][record["best_epoch"]]:

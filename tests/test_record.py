@@ -13,6 +13,8 @@ from vae_utils.record import (
     GatedBernoulliVAE,
     GatedDense,
     GatedEncoder,
+    GatedTwoLevelVAE,
+    importance_weighted_bound,
     load_record_vae,
     normalise_gradients,
 )
@@ -115,3 +117,36 @@ def test_the_evaluation_keeps_every_images_bound_for_paired_differences(tmp_path
     assert per_image["log_likelihood"].shape == per_image["elbo"].shape == (20,)
     mean = per_image["log_likelihood"].mean().item()
     assert math.isclose(mean, result["log_likelihood_nats"], abs_tol=1e-3)
+
+
+def test_the_two_level_model_has_the_reference_codes_size_and_a_consistent_elbo():
+    torch.manual_seed(0)
+    model = GatedTwoLevelVAE()
+    # HVAE_2level of Tomczak and Welling's code: about 2.43 million parameters
+    assert abs(sum(p.numel() for p in model.parameters()) - 2.43e6) < 0.01e6
+    x = torch.bernoulli(torch.full((6, 784), 0.3))
+    torch.manual_seed(1)
+    loss = model.objective(x)
+    torch.manual_seed(1)
+    assert torch.allclose(loss, -model.log_weights(x).mean())  # the same draw: the negative ELBO
+    with torch.no_grad():
+        _, kl = model.terms(x, 2000)
+    assert kl.mean() > 0  # a KL, estimated from 2,000 draws per image
+    torch.manual_seed(2)
+    bound = importance_weighted_bound(model, x, 4, chunk=3)
+    torch.manual_seed(2)
+    with torch.no_grad():
+        weights = torch.cat([model.log_weights(x, 3), model.log_weights(x, 1)]).double()
+    torch.testing.assert_close(bound, torch.logsumexp(weights, 0) - math.log(4))
+
+
+def test_the_two_level_record_model_trains_loads_and_is_evaluated(tmp_path):
+    _train(tmp_path / "hvae", "--epochs", "1", "--levels", "2")
+    weights = tmp_path / "hvae" / "best.safetensors.xz"
+    model = load_record_vae(weights)
+    assert isinstance(model, GatedTwoLevelVAE) and model.prior.pseudo_inputs.shape == (4, 784)
+    result_path = tmp_path / "result.json"
+    arguments = ["--record", str(weights), "--limit", "10", "--num-samples", "3"]
+    runpy.run_path(str(EVALUATE))["main"]([*arguments, "--output", str(result_path)])
+    per_image = load_file(result_path.with_suffix(".per_image.safetensors"))
+    assert per_image["log_likelihood"].shape == (10,) and torch.isfinite(per_image["elbo"]).all()

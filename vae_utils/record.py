@@ -11,6 +11,7 @@ VampPrior by their protocol.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,10 +19,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from vae_utils.bernoulli import BernoulliVAE
+from vae_utils.bernoulli import BernoulliVAE, bernoulli_log_likelihood
 from vae_utils.cache import load_weights, tensor_shapes
-from vae_utils.models import BaseVAE
-from vae_utils.priors import VampPrior
+from vae_utils.models import BaseVAE, reparameterize
+from vae_utils.priors import Prior, StandardNormalPrior, VampPrior, diagonal_gaussian_log_prob
 from vae_utils.validation import check_int
 
 
@@ -47,15 +48,15 @@ class GatedDense(nn.Module):
 
 
 class GatedEncoder(nn.Module):
-    """Two gated layers, then the mean and the log-variance, clipped to ``[-6, 2]`` (a hardtanh,
-    as the reference code): ``(batch, input_dim) -> (batch, 2 * latent_dim)``, as
-    :class:`vae_utils.models.BaseVAE` expects."""
+    """``layers`` gated layers, then the mean and the log-variance of a diagonal Gaussian, the
+    log-variance clipped to ``[-6, 2]`` (a hardtanh, as the reference code):
+    ``(batch, input_dim) -> (batch, 2 * latent_dim)``, as :class:`vae_utils.models.BaseVAE`
+    expects of an encoder."""
 
-    def __init__(self, input_dim: int, hidden_dim: int, latent_dim: int) -> None:
+    def __init__(self, input_dim: int, hidden_dim: int, latent_dim: int, layers: int = 2) -> None:
         super().__init__()
-        self.trunk = nn.Sequential(
-            GatedDense(input_dim, hidden_dim), GatedDense(hidden_dim, hidden_dim)
-        )
+        widths = [input_dim] + [hidden_dim] * layers
+        self.trunk = nn.Sequential(*(GatedDense(a, b) for a, b in itertools.pairwise(widths)))
         self.mean = nn.Linear(hidden_dim, latent_dim)
         self.log_var = nn.Sequential(nn.Linear(hidden_dim, latent_dim), nn.Hardtanh(-6.0, 2.0))
 
@@ -97,11 +98,102 @@ def normalise_gradients(parameters: Iterable[nn.Parameter], eps: float = 1e-7) -
             parameter.grad.div_(parameter.grad.norm() + eps)
 
 
-def load_record_vae(path: str | Path) -> GatedBernoulliVAE:
-    """A record model trained by ``scripts/train_record.py``, from its weights ``path`` (with a
-    VampPrior of as many pseudo-inputs as the file holds, if it holds any), in eval mode."""
-    model = GatedBernoulliVAE()
+class GatedTwoLevelVAE(nn.Module):
+    """The record's two-level model, Tomczak and Welling (2018)'s ``HVAE_2level``:
+    ``p(z2) p(z1 | z2) p(x | z1, z2)`` with Bernoulli pixels, inferred by ``q(z2 | x)
+    q(z1 | x, z2)``, every network gated and 300 units wide, both codes 40 numbers. The prior of
+    the top code is ``self.prior`` (N(0, I), or a VampPrior over ``q(z2 | x)``, :meth:`encode`).
+    Unlike chapter 15's :class:`vae_utils.hierarchical.TwoLevelVAE`, the encoders share no layer
+    and ``x`` and ``z2`` enter ``q(z1 | x, z2)`` (and ``z1`` and ``z2`` the decoder) through a
+    gated layer each before they are joined, as in the reference code.
+    """
+
+    def __init__(
+        self, input_dim: int = 784, hidden_dim: int = 300, latent_dims: tuple[int, int] = (40, 40)
+    ) -> None:
+        super().__init__()
+        z1_dim, z2_dim = latent_dims
+        self.input_dim, self.latent_dims = input_dim, (z1_dim, z2_dim)
+        self.q_top = GatedEncoder(input_dim, hidden_dim, z2_dim)  # q(z2 | x)
+        self.q_bottom_x = GatedDense(input_dim, hidden_dim)
+        self.q_bottom_z2 = GatedDense(z2_dim, hidden_dim)
+        self.q_bottom = GatedEncoder(2 * hidden_dim, hidden_dim, z1_dim, layers=1)  # q(z1 | x, z2)
+        self.p_bottom = GatedEncoder(z2_dim, hidden_dim, z1_dim)  # p(z1 | z2)
+        self.p_x_z1 = GatedDense(z1_dim, hidden_dim)
+        self.p_x_z2 = GatedDense(z2_dim, hidden_dim)
+        self.p_x = nn.Sequential(
+            GatedDense(2 * hidden_dim, hidden_dim), nn.Linear(hidden_dim, input_dim)
+        )
+        self.prior: Prior = StandardNormalPrior()
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``q(z2 | x)``: ``x: (batch, input_dim)`` -> ``mu, log_var: (batch, z2_dim)``."""
+        return self.q_top(x).chunk(2, dim=-1)
+
+    def decode_logits(self, z1: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:
+        """``(..., z1_dim)``, ``(..., z2_dim)`` -> the pixels' logits, ``(..., input_dim)``."""
+        return self.p_x(torch.cat([self.p_x_z1(z1), self.p_x_z2(z2)], dim=-1))
+
+    def terms(
+        self, x: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``log p(x | z1, z2)`` and ``log q(z1, z2 | x) - log p(z1, z2)`` (the KL terms' one-draw
+        estimate, as the reference code takes it) at ``num_samples`` draws per image of binary
+        ``x: (n, input_dim)``: ``(num_samples, n)`` each."""
+        check_int("num_samples", num_samples, "try num_samples=1")
+        mu2, log_var2 = self.encode(x)
+        shape = (num_samples, *mu2.shape)
+        z2 = reparameterize(mu2.expand(shape), log_var2.expand(shape), generator)
+        h_x = self.q_bottom_x(x).expand(num_samples, -1, -1)
+        mu1, log_var1 = self.q_bottom(torch.cat([h_x, self.q_bottom_z2(z2)], dim=-1)).chunk(2, -1)
+        z1 = reparameterize(mu1, log_var1, generator)
+        prior_mu1, prior_log_var1 = self.p_bottom(z2).chunk(2, dim=-1)
+        likelihood = bernoulli_log_likelihood(x, self.decode_logits(z1, z2))
+        kl = (
+            diagonal_gaussian_log_prob(z1, mu1, log_var1)
+            + diagonal_gaussian_log_prob(z2, mu2, log_var2)
+            - diagonal_gaussian_log_prob(z1, prior_mu1, prior_log_var1)
+            - self.prior.log_prob(z2, self.encode)
+        )
+        return likelihood, kl
+
+    def log_weights(
+        self, x: torch.Tensor, num_samples: int = 1, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """``log p(x, z1, z2) - log q(z1, z2 | x)`` at ``num_samples`` draws per image:
+        ``(num_samples, n)``. Their mean estimates the ELBO, their log-mean-exp ``L_k``."""
+        likelihood, kl = self.terms(x, num_samples, generator)
+        return likelihood - kl
+
+    def objective(self, x: torch.Tensor, kl_weight: float = 1.0) -> torch.Tensor:
+        """The training loss on a batch of binary ``x``: the batch mean of ``-log p(x | z1, z2) +
+        kl_weight * (log q(z1, z2 | x) - log p(z1, z2))`` at one draw (with ``kl_weight = 1``,
+        the negative ELBO). A scalar."""
+        likelihood, kl = self.terms(x)
+        return (-likelihood + kl_weight * kl).mean()
+
+
+def importance_weighted_bound(
+    model: GatedTwoLevelVAE, x: torch.Tensor, num_samples: int, chunk: int = 100
+) -> torch.Tensor:
+    """``L_k`` of each image of binary ``x: (n, input_dim)`` from ``k = num_samples`` draws, taken
+    ``chunk`` at a time: ``(n,)``."""
+    check_int("num_samples", num_samples, "try num_samples=5000")
+    total = torch.full((len(x),), -math.inf, dtype=torch.float64, device=x.device)
+    with torch.no_grad():
+        for start in range(0, num_samples, chunk):
+            weights = model.log_weights(x, min(chunk, num_samples - start)).double()
+            total = torch.logaddexp(total, torch.logsumexp(weights, dim=0))
+    return total - math.log(num_samples)
+
+
+def load_record_vae(path: str | Path) -> GatedBernoulliVAE | GatedTwoLevelVAE:
+    """A record model trained by ``scripts/train_record.py``, from its weights ``path``: the
+    two-level model if the file holds one, with a VampPrior of as many pseudo-inputs as the file
+    holds, if it holds any; in eval mode."""
     shapes = tensor_shapes(path)
+    two_levels = any(name.startswith("q_top.") for name in shapes)
+    model = GatedTwoLevelVAE() if two_levels else GatedBernoulliVAE()
     if "prior.pseudo_inputs" in shapes:
         model.prior = VampPrior(torch.zeros(shapes["prior.pseudo_inputs"]))
     load_weights(model, path)
