@@ -5,6 +5,7 @@ import math
 import runpy
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -150,3 +151,17 @@ def test_the_two_level_record_model_trains_loads_and_is_evaluated(tmp_path):
     runpy.run_path(str(EVALUATE))["main"]([*arguments, "--output", str(result_path)])
     per_image = load_file(result_path.with_suffix(".per_image.safetensors"))
     assert per_image["log_likelihood"].shape == (10,) and torch.isfinite(per_image["elbo"]).all()
+
+
+def test_the_two_level_model_refuses_bad_settings_and_images():
+    with pytest.raises(ValueError, match="latent_dims"):
+        GatedTwoLevelVAE(latent_dims=40)
+    with pytest.raises(ValueError, match="z1_dim"):
+        GatedTwoLevelVAE(latent_dims=(0, 40))
+    with pytest.raises(ValueError, match="layers"):
+        GatedEncoder(784, 300, 40, layers=0)
+    model = GatedTwoLevelVAE()
+    with pytest.raises(ValueError, match="784"):
+        model.log_weights(torch.zeros(3, 100))
+    with pytest.raises(ValueError, match="num_samples"):
+        model.log_weights(torch.zeros(3, 784), 0)

@@ -23,7 +23,7 @@ from vae_utils.bernoulli import BernoulliVAE, bernoulli_log_likelihood
 from vae_utils.cache import load_weights, tensor_shapes
 from vae_utils.models import BaseVAE, reparameterize
 from vae_utils.priors import Prior, StandardNormalPrior, VampPrior, diagonal_gaussian_log_prob
-from vae_utils.validation import check_int
+from vae_utils.validation import check_input, check_int
 
 
 class GatedDense(nn.Module):
@@ -55,6 +55,10 @@ class GatedEncoder(nn.Module):
 
     def __init__(self, input_dim: int, hidden_dim: int, latent_dim: int, layers: int = 2) -> None:
         super().__init__()
+        for name, size in (("input_dim", input_dim), ("hidden_dim", hidden_dim)):
+            check_int(name, size, "try GatedEncoder(784, 300, 40)")
+        check_int("latent_dim", latent_dim, "try GatedEncoder(784, 300, 40)")
+        check_int("layers", layers, "use 2, or 1 for the joint layer of q(z1 | x, z2)")
         widths = [input_dim] + [hidden_dim] * layers
         self.trunk = nn.Sequential(*(GatedDense(a, b) for a, b in itertools.pairwise(widths)))
         self.mean = nn.Linear(hidden_dim, latent_dim)
@@ -112,7 +116,13 @@ class GatedTwoLevelVAE(nn.Module):
         self, input_dim: int = 784, hidden_dim: int = 300, latent_dims: tuple[int, int] = (40, 40)
     ) -> None:
         super().__init__()
+        if not (isinstance(latent_dims, tuple | list) and len(latent_dims) == 2):
+            raise ValueError(
+                f"latent_dims must be two ints (z1_dim, z2_dim), got {latent_dims!r}; try (40, 40)"
+            )
         z1_dim, z2_dim = latent_dims
+        for name, size in (("z1_dim", z1_dim), ("z2_dim", z2_dim)):
+            check_int(name, size, "try latent_dims=(40, 40)")
         self.input_dim, self.latent_dims = input_dim, (z1_dim, z2_dim)
         self.q_top = GatedEncoder(input_dim, hidden_dim, z2_dim)  # q(z2 | x)
         self.q_bottom_x = GatedDense(input_dim, hidden_dim)
@@ -141,6 +151,7 @@ class GatedTwoLevelVAE(nn.Module):
         estimate, as the reference code takes it) at ``num_samples`` draws per image of binary
         ``x: (n, input_dim)``: ``(num_samples, n)`` each."""
         check_int("num_samples", num_samples, "try num_samples=1")
+        check_input(x, self.input_dim, self)  # floats (n, input_dim) of the weights' type
         mu2, log_var2 = self.encode(x)
         shape = (num_samples, *mu2.shape)
         z2 = reparameterize(mu2.expand(shape), log_var2.expand(shape), generator)
